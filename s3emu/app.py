@@ -1,0 +1,88 @@
+"""The aiohttp application: every request goes route -> auth -> handler, and
+every failure becomes S3's <Error> document."""
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from aiohttp import web
+from aiohttp.client_exceptions import ClientPayloadError
+
+from storage import Store, StorageError
+
+from .auth import authenticate
+from .config import Config
+from .errors import S3Error
+from .handlers import load_all
+from .request import S3Request, check_key, split_path
+from .router import resolve
+from .xml import render_error
+
+log = logging.getLogger("s3emu")
+
+STORE: web.AppKey[Store] = web.AppKey("store", Store)
+CONFIG: web.AppKey[Config] = web.AppKey("config", Config)
+HANDLERS = load_all()
+HOST_ID = secrets.token_urlsafe(48)
+
+
+def host_bucket(request: web.Request, config: Config) -> str | None:
+    """The bucket of a virtual-hosted-style request (`bucket.<domain>`), if any."""
+    host = (request.host or "").rsplit(":", 1)[0].lower()
+    for domain in config.domains:
+        if host.endswith("." + domain):
+            return host[: -len(domain) - 1]
+    return None
+
+
+async def dispatch(request: web.Request) -> web.StreamResponse:
+    config = request.app[CONFIG]
+    req = S3Request(request, request.app[STORE], config, None, None, request.query)
+    try:
+        req.bucket, req.key = split_path(request.raw_path, host_bucket(request, config))
+        if req.key is not None:
+            check_key(req.key)
+        req.operation = resolve(request.method, req.bucket, req.key, request.query, request.headers)
+        await authenticate(req)
+        handler = HANDLERS.get(req.operation)
+        if handler is None:
+            raise S3Error("NotImplemented", f"{req.operation} is not implemented by s3emu")
+        response = await handler(req)
+    except S3Error as err:
+        response = error_response(req, err)
+    except StorageError as err:
+        if err.code == "InternalError":
+            log.error("%s %s: %s", req.operation, req.resource, err.message)
+        response = error_response(req, S3Error.from_storage(err))
+    except (ClientPayloadError, ConnectionResetError) as err:
+        # the client went away mid-body: nothing was stored; answer if it still listens
+        response = error_response(req, S3Error("IncompleteBody", str(err) or None))
+    except Exception:
+        log.exception("internal error in %s %s", req.operation or request.method, request.path)
+        response = error_response(req, S3Error("InternalError"))
+    stamp(response, req.request_id)
+    return response
+
+
+def stamp(response: web.StreamResponse, request_id: str) -> None:
+    response.headers["x-amz-request-id"] = request_id
+    response.headers["x-amz-id-2"] = HOST_ID
+    response.headers.setdefault("Server", "s3emu")
+
+
+def error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
+    headers: dict[str, Any] = dict(err.headers)
+    if req.http.method == "HEAD" or err.status == 304:
+        # HEAD answers carry no body: the status says it all
+        return web.Response(status=err.status, headers=headers)
+    body = render_error(err, req.resource, req.request_id, HOST_ID)
+    return web.Response(status=err.status, body=body, headers=headers, content_type="application/xml")
+
+
+def make_app(config: Config, store: Store) -> web.Application:
+    app = web.Application(client_max_size=1024 ** 2)
+    app[CONFIG] = config
+    app[STORE] = store
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    return app

@@ -1,0 +1,71 @@
+"""Request bodies: streamed in chunks, never read whole (except small XML
+documents, read up to a limit)."""
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from .errors import S3Error
+from .request import S3Request
+
+CHUNK = 256 * 1024
+
+
+def declared_length(req: S3Request) -> int | None:
+    """The payload's length: x-amz-decoded-content-length for aws-chunked
+    bodies, else Content-Length. MissingContentLength when neither is given."""
+    for name in ("x-amz-decoded-content-length", "Content-Length"):
+        raw = req.headers.get(name)
+        if raw is not None:
+            try:
+                value = int(raw)
+            except ValueError:
+                raise S3Error("InvalidArgument", f"Invalid {name}", ArgumentName=name,
+                              ArgumentValue=raw) from None
+            if value < 0:
+                raise S3Error("InvalidArgument", f"Invalid {name}", ArgumentName=name, ArgumentValue=raw)
+            return value
+    raise S3Error("MissingContentLength")
+
+
+async def _raw_chunks(http: web.Request) -> AsyncIterator[bytes]:
+    while True:
+        chunk = await http.content.readany()
+        if not chunk:
+            return
+        yield chunk
+
+
+def payload(req: S3Request) -> AsyncIterator[bytes]:
+    """The object bytes of a request, decoded from whatever framing the client used."""
+    decoder = getattr(req.auth, "body_decoder", None)
+    if decoder is not None:
+        return decoder(_raw_chunks(req.http))
+    return _raw_chunks(req.http)
+
+
+async def read_small(req: S3Request, limit: int) -> bytes:
+    """A small request document (XML), refused past `limit` bytes."""
+    buf = bytearray()
+    async for chunk in payload(req):
+        buf += chunk
+        if len(buf) > limit:
+            raise S3Error("MaxMessageLengthExceeded", MaxMessageLengthBytes=limit)
+    return bytes(buf)
+
+
+def content_md5(req: S3Request) -> str | None:
+    """The Content-MD5 header as hex, or InvalidDigest if it is not a base64 MD5."""
+    raw = req.headers.get("Content-MD5")
+    if raw is None:
+        return None
+    try:
+        digest = base64.b64decode(raw.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        digest = b""
+    if len(digest) != 16:
+        raise S3Error("InvalidDigest", Content_MD5=None)
+    return digest.hex()

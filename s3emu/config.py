@@ -1,0 +1,66 @@
+"""Settings: defaults, then a TOML file, then command-line flags."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+@dataclass
+class Credential:
+    access_key: str
+    secret_key: str
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 9000
+    data_dir: str = "./data"
+    region: str = "us-east-1"
+    auth: bool = True
+    credentials: list[Credential] = field(
+        default_factory=lambda: [Credential("s3emu", "s3emu-secret")])
+    min_part_size: int = 5 * MiB
+    max_part_size: int = 5 * GiB
+    max_parts: int = 10000
+    max_object_size: int = 5 * 1024 * GiB
+    durability: str = "fsync"  # "fsync" or "fast"
+    domains: list[str] = field(default_factory=lambda: ["localhost"])
+
+    def secret_for(self, access_key: str) -> str | None:
+        for c in self.credentials:
+            if c.access_key == access_key:
+                return c.secret_key
+        return None
+
+    def validate(self) -> "Config":
+        if self.durability not in ("fsync", "fast"):
+            raise ValueError(f"durability must be 'fsync' or 'fast', not {self.durability!r}")
+        if not 1 <= self.max_parts <= 10000:
+            raise ValueError("max_parts must be between 1 and 10000")
+        if self.min_part_size < 0 or self.max_part_size < self.min_part_size:
+            raise ValueError("part size limits are inconsistent")
+        if self.auth and not self.credentials:
+            raise ValueError("auth is on but no credentials are configured")
+        return self
+
+
+def load(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
+    values: dict[str, Any] = {}
+    if path is not None:
+        with open(path, "rb") as f:
+            values = tomllib.load(f)
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    known = {f.name for f in fields(Config)}
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+    if "credentials" in values:
+        values["credentials"] = [c if isinstance(c, Credential) else Credential(c["access_key"], c["secret_key"])
+                                 for c in values["credentials"]]
+    return Config(**values).validate()

@@ -1,0 +1,220 @@
+"""Object operations: put, get, head, delete, copy."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from storage import ObjectInfo
+from storage.blobs import Blob
+
+from ..body import content_md5, declared_length, payload, read_small
+from ..errors import S3Error
+from ..headers import (RESPONSE_OVERRIDES, check_read_conditions, object_headers, object_meta,
+                       parse_range)
+from ..request import S3Request, check_key
+from ..responses import SpansResponse, empty_response, xml_response
+from ..xml import children, child_text, iso8601, parse
+from . import operation
+
+MAX_DELETE_KEYS = 1000
+
+
+def md5_verifier(expected_md5: str | None) -> Any:
+    """Refuses written bytes whose MD5 is not the Content-MD5 the client sent."""
+    def verify(blob: Blob) -> None:
+        if expected_md5 is not None and blob.md5 != expected_md5:
+            raise S3Error("BadDigest", ExpectedDigest=expected_md5, CalculatedDigest=blob.md5)
+    return verify
+
+
+def write_conditions(req: S3Request) -> tuple[str | None, str | None]:
+    """If-Match / If-None-Match on a write (PutObject, CompleteMultipartUpload)."""
+    if_match = req.headers.get("If-Match")
+    if_none_match = req.headers.get("If-None-Match")
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise S3Error("NotImplemented", "A header you provided implies functionality that is not implemented",
+                      Header="If-None-Match")
+    return if_match, if_none_match
+
+
+def version_headers(info: ObjectInfo) -> dict[str, str]:
+    return {"x-amz-version-id": info.version_id} if info.version_id != "null" else {}
+
+
+@operation("PutObject")
+async def put_object(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    meta = object_meta(req.headers)
+    size = declared_length(req)
+    if size > req.config.max_object_size:
+        raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=req.config.max_object_size)
+    md5 = content_md5(req)
+    if_match, if_none_match = write_conditions(req)
+    info = await req.store.put_object(req.bucket, req.key, payload(req), meta=meta, size=size,
+                                      verify=md5_verifier(md5), if_match=if_match, if_none_match=if_none_match)
+    return empty_response(headers={"ETag": f'"{info.etag}"', **version_headers(info)})
+
+
+def _read_target(req: S3Request) -> ObjectInfo:
+    assert req.bucket is not None and req.key is not None
+    return req.store.get_object(req.bucket, req.key, req.param("versionId"))
+
+
+def _part_range(req: S3Request, info: ObjectInfo) -> tuple[int, int] | None:
+    """The byte range of ?partNumber=N: one stored part of a multipart object;
+    part 1 of any other object is the whole of it."""
+    number = req.int_param("partNumber", 0, lo=1, hi=10000, clamp=False)
+    if not number:
+        return None
+    count = info.parts_count or 1
+    if number > count:
+        raise S3Error("InvalidPartNumber", PartNumberRequested=number, ActualPartCount=count)
+    if info.parts_count is None:
+        return (0, info.size - 1) if info.size else None
+    seg = req.store.segments(info.id)[number - 1]
+    return seg.start, seg.start + seg.size - 1
+
+
+@operation("GetObject")
+async def get_object(req: S3Request) -> web.StreamResponse:
+    return await _read(req, head=False)
+
+
+@operation("HeadObject")
+async def head_object(req: S3Request) -> web.StreamResponse:
+    return await _read(req, head=True)
+
+
+async def _read(req: S3Request, head: bool) -> web.StreamResponse:
+    info = _read_target(req)
+    check_read_conditions(req.headers, info)
+    headers = object_headers(info)
+    part_range = _part_range(req, info)
+    if part_range is not None and req.headers.get("Range"):
+        raise S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
+    byte_range = part_range or parse_range(req.headers.get("Range"), info.size)
+    if part_range is not None and info.parts_count:
+        headers["x-amz-mp-parts-count"] = str(info.parts_count)
+    for param, header in RESPONSE_OVERRIDES.items():
+        if req.param(param) is not None:
+            headers[header] = req.param(param)  # type: ignore[assignment]
+    status = 200
+    first, last = 0, info.size - 1
+    if byte_range is not None:
+        first, last = byte_range
+        status = 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
+    if head or info.size == 0:
+        resp = web.StreamResponse(status=status, headers=headers)
+        resp.content_length = last - first + 1 if info.size else 0
+        return resp
+    spans = req.store.open_range(info, first, last)
+    return SpansResponse(spans, status=status, headers=headers)
+
+
+@operation("DeleteObject")
+async def delete_object(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    deleted = req.store.delete_object(req.bucket, req.key, req.param("versionId"))
+    headers = {}
+    if deleted.delete_marker:
+        headers["x-amz-delete-marker"] = "true"
+    if deleted.version_id is not None:
+        headers["x-amz-version-id"] = deleted.version_id
+    return empty_response(204, headers)
+
+
+@operation("DeleteObjects")
+async def delete_objects(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None
+    req.store.get_bucket(req.bucket)
+    doc = parse(await read_small(req, 2 * 1024 * 1024), "Delete")
+    quiet = (child_text(doc, "Quiet") or "").lower() == "true"
+    objects = children(doc, "Object")
+    if not objects or len(objects) > MAX_DELETE_KEYS:
+        raise S3Error("MalformedXML")
+    results: list[tuple[str, Any]] = []
+    for obj in objects:
+        key = child_text(obj, "Key")
+        version_id = child_text(obj, "VersionId")
+        if key is None:
+            raise S3Error("MalformedXML")
+        try:
+            check_key(key)
+            deleted = req.store.delete_object(req.bucket, key, version_id)
+        except Exception as exc:  # one key's failure is reported in its own Error entry
+            err = exc if isinstance(exc, S3Error) else S3Error(getattr(exc, "code", "InternalError"),
+                                                               getattr(exc, "message", None) or None)
+            results.append(("Error", [("Key", key), ("VersionId", version_id), ("Code", err.code),
+                                      ("Message", err.message)]))
+            continue
+        if not quiet:
+            results.append(("Deleted", [
+                ("Key", key), ("VersionId", version_id),
+                ("DeleteMarker", True if deleted.delete_marker else None),
+                ("DeleteMarkerVersionId", deleted.version_id if deleted.delete_marker else None)]))
+    return xml_response("DeleteResult", results)
+
+
+def parse_copy_source(req: S3Request) -> tuple[str, str, str | None]:
+    """x-amz-copy-source: URL-encoded `bucket/key`, optional leading slash and
+    `?versionId=`."""
+    raw = req.headers["x-amz-copy-source"]
+    path, _, query = raw.partition("?")
+    version_id = None
+    if query:
+        name, _, value = query.partition("=")
+        if name != "versionId":
+            raise S3Error("InvalidArgument", "Invalid copy source object key", ArgumentName="x-amz-copy-source",
+                          ArgumentValue=raw)
+        version_id = value
+    path = unquote(path).lstrip("/")
+    bucket, _, key = path.partition("/")
+    if not bucket or not key:
+        raise S3Error("InvalidArgument", "Invalid copy source object key", ArgumentName="x-amz-copy-source",
+                      ArgumentValue=raw)
+    return bucket, key, version_id
+
+
+def copy_source(req: S3Request) -> ObjectInfo:
+    """The source object of a copy, after its x-amz-copy-source-if-* conditions."""
+    bucket, key, version_id = parse_copy_source(req)
+    source = req.store.get_object(bucket, key, version_id)
+    check_read_conditions(req.headers, source, prefix="x-amz-copy-source-")
+    return source
+
+
+@operation("CopyObject")
+async def copy_object(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    source = copy_source(req)
+    directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise S3Error("InvalidArgument", "Unknown metadata directive.", ArgumentName="x-amz-metadata-directive",
+                      ArgumentValue=directive)
+    if directive == "REPLACE":
+        meta = object_meta(req.headers)
+    else:
+        meta = {k: v for k, v in source.meta.items() if k != "checksums"}
+        if "x-amz-storage-class" in req.headers:
+            meta["storage_class"] = object_meta(req.headers)["storage_class"]
+    if req.headers.get("x-amz-tagging-directive", "COPY").upper() == "REPLACE":
+        meta.pop("tagging", None)
+        if "x-amz-tagging" in req.headers:
+            meta["tagging"] = req.headers["x-amz-tagging"]
+    same = (source.bucket, source.key) == (req.bucket, req.key)
+    changes = directive == "REPLACE" or any(h in req.headers for h in (
+        "x-amz-storage-class", "x-amz-website-redirect-location", "x-amz-server-side-encryption"))
+    if same and not changes and source.version_id == "null":
+        raise S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to "
+                                        "itself without changing the object's metadata, storage class, website "
+                                        "redirect location or encryption attributes.")
+    info = await req.store.put_object(req.bucket, req.key, req.store.read_range(source, 0, source.size - 1),
+                                      meta=meta, size=source.size)
+    headers = version_headers(info)
+    if source.version_id != "null":
+        headers["x-amz-copy-source-version-id"] = source.version_id
+    return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),
+                                             ("LastModified", iso8601(info.last_modified))], headers=headers)

@@ -1,0 +1,82 @@
+"""S3's XML: rendering responses and safely parsing request bodies."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from lxml import etree
+
+from .errors import S3Error
+
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+# Entity expansion, external entities and network access all off: request
+# bodies come from strangers.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                          remove_comments=True, remove_pis=True)
+
+Fields = Iterable[tuple[str, Any]]
+
+
+def iso8601(ts: float) -> str:
+    """Timestamps in S3 XML: 2009-10-12T17:50:30.000Z."""
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{int(ts * 1000) % 1000:03d}Z"
+
+
+def _add(parent: etree._Element, name: str, value: Any) -> None:
+    if value is None:
+        return
+    child = etree.SubElement(parent, name)
+    if isinstance(value, bool):
+        child.text = "true" if value else "false"
+    elif isinstance(value, (list, tuple)):
+        for sub_name, sub_value in value:
+            _add(child, sub_name, sub_value)
+    else:
+        child.text = str(value)
+
+
+def render(root: str, fields: Fields, namespace: str | None = S3_NS, text: str | None = None) -> bytes:
+    """An XML document from (name, value) pairs; a value that is a list of
+    pairs becomes a nested element, None is left out, repeats are kept."""
+    elem = etree.Element(root, nsmap={None: namespace} if namespace else None)
+    elem.text = text
+    for name, value in fields:
+        _add(elem, name, value)
+    return etree.tostring(elem, xml_declaration=True, encoding="UTF-8")
+
+
+def render_error(err: S3Error, resource: str, request_id: str, host_id: str) -> bytes:
+    fields: list[tuple[str, Any]] = [("Code", err.code), ("Message", err.message)]
+    fields += list(err.fields.items())
+    fields += [("Resource", resource), ("RequestId", request_id), ("HostId", host_id)]
+    return render("Error", fields, namespace=None)
+
+
+def parse(body: bytes, root: str) -> etree._Element:
+    """Parse a request body whose root element must be `root`, ignoring
+    namespaces. Anything else is MalformedXML."""
+    try:
+        elem = etree.fromstring(body, _PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        raise S3Error("MalformedXML") from None
+    if elem is None or local(elem) != root:
+        raise S3Error("MalformedXML")
+    return elem
+
+
+def local(elem: etree._Element) -> str:
+    tag = elem.tag
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def children(elem: etree._Element, name: str) -> list[etree._Element]:
+    return [c for c in elem if local(c) == name]
+
+
+def child_text(elem: etree._Element, name: str) -> str | None:
+    for c in elem:
+        if local(c) == name:
+            return (c.text or "").strip()
+    return None

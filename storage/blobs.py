@@ -1,0 +1,184 @@
+"""Data files: object and part bytes in plain files named by random ids.
+
+A write streams into tmp/, is checked, fsynced and renamed into blobs/ before
+any metadata refers to it; a file is only unlinked after the metadata that
+referred to it is gone. Keys never become paths.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import AsyncIterable, Iterable
+
+from .digests import Hasher, new_hasher
+from .errors import EntityTooLarge, IncompleteBody, StorageFull
+
+FLUSH_BYTES = 1 << 20  # hand the disk big writes: one thread hop per MiB
+
+
+@dataclass
+class Blob:
+    """A fully written data file, not yet referenced by metadata."""
+
+    file: str
+    size: int
+    md5: str  # hex
+    digests: dict[str, bytes] = field(default_factory=dict)  # algorithm -> raw digest
+
+
+class BlobStore:
+    def __init__(self, root: Path, durable: bool) -> None:
+        self.root = root
+        self.durable = durable
+        self.tmp = root / "tmp"
+        self.blobs = root / "blobs"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.blobs.mkdir(parents=True, exist_ok=True)
+
+    def path(self, file: str) -> Path:
+        # ids are hex we generated; refuse anything else rather than trust it.
+        if len(file) != 32 or not all(c in "0123456789abcdef" for c in file):
+            raise ValueError(f"not a blob id: {file!r}")
+        return self.blobs / file[:2] / file
+
+    async def write(
+        self,
+        body: AsyncIterable[bytes],
+        *,
+        size: int | None = None,
+        max_size: int | None = None,
+        algorithms: Iterable[str] = (),
+    ) -> Blob:
+        """Stream body into a new data file, computing MD5 and the given
+        checksums. With size given, a shorter or longer body is refused. On
+        any failure nothing is left behind."""
+        file = secrets.token_hex(16)
+        tmp_path = self.tmp / file
+        hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
+        md5 = new_hasher("MD5")
+        loop = asyncio.get_running_loop()
+        fd = _create(tmp_path)
+        written = 0
+        pending: asyncio.Future[None] | None = None
+        try:
+            buf = bytearray()
+            async for chunk in body:
+                written += len(chunk)
+                if max_size is not None and written > max_size:
+                    raise EntityTooLarge("Your proposed upload exceeds the maximum allowed size",
+                                         ProposedSize=written, MaxSizeAllowed=max_size)
+                if size is not None and written > size:
+                    raise IncompleteBody("The request body is longer than its Content-Length")
+                buf += chunk
+                if len(buf) >= FLUSH_BYTES:
+                    if pending is not None:
+                        await pending
+                    data, buf = bytes(buf), bytearray()
+                    # hashing and writing off the event loop overlaps with receiving the next MiB
+                    pending = loop.run_in_executor(None, _absorb, fd, data, md5, hashers)
+            if pending is not None:
+                await pending
+            if size is not None and written != size:
+                raise IncompleteBody(
+                    "You did not provide the number of bytes specified by the Content-Length HTTP header")
+            pending = loop.run_in_executor(None, self._seal, fd, bytes(buf), md5, hashers)
+            await pending
+            await loop.run_in_executor(None, self._place, tmp_path, file)
+        except BaseException:
+            if pending is not None and not pending.done():
+                # never close the fd under a thread still writing to it
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(pending)
+            _unlink_quietly(tmp_path)
+            raise
+        finally:
+            _close_quietly(fd)
+        return Blob(file, written, md5.hexdigest(), {a: h.digest() for a, h in hashers.items()})
+
+    def _seal(self, fd: int, tail: bytes, md5: Hasher, hashers: dict[str, Hasher]) -> None:
+        _absorb(fd, tail, md5, hashers)
+        if self.durable:
+            os.fsync(fd)
+
+    def _place(self, tmp_path: Path, file: str) -> None:
+        final = self.path(file)
+        _disk_op(final.parent.mkdir, exist_ok=True)
+        _disk_op(os.rename, tmp_path, final)
+        if self.durable:
+            _fsync_dir(final.parent)
+
+    def open(self, file: str) -> int:
+        return os.open(self.path(file), os.O_RDONLY)
+
+    def size(self, file: str) -> int:
+        return self.path(file).stat().st_size
+
+    def delete(self, files: Iterable[str]) -> None:
+        for file in files:
+            _unlink_quietly(self.path(file))
+
+    def all_files(self) -> Iterable[str]:
+        for sub in self.blobs.iterdir():
+            if sub.is_dir():
+                for f in sub.iterdir():
+                    yield f.name
+
+    def clear_tmp(self) -> int:
+        """Remove half-written files left by a crash (start-up only)."""
+        n = 0
+        for f in self.tmp.iterdir():
+            _unlink_quietly(f)
+            n += 1
+        return n
+
+
+def _absorb(fd: int, data: bytes, md5: Hasher, hashers: dict[str, Hasher]) -> None:
+    md5.update(data)
+    for h in hashers.values():
+        h.update(data)
+    view = memoryview(data)
+    while view:
+        n = _disk_op(os.write, fd, view)
+        view = view[n:]
+
+
+def _disk_op(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    try:
+        return fn(*args, **kwargs)
+    except OSError as e:
+        if e.errno == errno.ENOSPC:
+            raise StorageFull("The data directory's disk is full; nothing was stored") from e
+        if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise StorageFull(f"The data directory is not writable ({e.strerror}); nothing was stored") from e
+        raise
+
+
+def _create(path: Path) -> int:
+    return _disk_op(os.open, path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,109 @@
+"""The metadata database: one SQLite file in WAL mode.
+
+Every change to what is visible (an object appearing, an upload completing) is
+one transaction here, so it is atomic and survives a crash. Several server
+processes may share the file; writers serialise with BEGIN IMMEDIATE.
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS buckets (
+    name        TEXT PRIMARY KEY,
+    created     REAL NOT NULL,
+    region      TEXT NOT NULL,
+    versioning  TEXT,               -- NULL (never enabled), 'Enabled', 'Suspended'
+    object_lock INTEGER NOT NULL DEFAULT 0,
+    config      TEXT NOT NULL DEFAULT '{}'  -- JSON: lifecycle, cors, ...
+);
+
+-- One row per object version. Unversioned buckets hold only version 'null'.
+-- Keys are TEXT, compared by SQLite's BINARY collation: UTF-8 byte order, as S3 lists.
+CREATE TABLE IF NOT EXISTS objects (
+    id            INTEGER PRIMARY KEY,
+    bucket        TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    version_id    TEXT NOT NULL,
+    seq           INTEGER NOT NULL,     -- newer versions of a key have larger seq
+    is_latest     INTEGER NOT NULL,
+    delete_marker INTEGER NOT NULL DEFAULT 0,
+    size          INTEGER NOT NULL,
+    etag          TEXT NOT NULL,        -- unquoted
+    last_modified REAL NOT NULL,
+    parts_count   INTEGER,              -- set for multipart objects
+    meta          TEXT NOT NULL         -- JSON: content headers, user metadata, checksums, ...
+);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects(bucket, key, version_id);
+CREATE INDEX IF NOT EXISTS objects_history ON objects(bucket, key, seq);
+CREATE INDEX IF NOT EXISTS objects_current ON objects(bucket, key)
+    WHERE is_latest = 1 AND delete_marker = 0;
+
+-- The data files an object is made of, in order. A single PUT has one segment;
+-- a completed multipart upload adopts its part files as segments.
+CREATE TABLE IF NOT EXISTS segments (
+    object_id   INTEGER NOT NULL,
+    part_number INTEGER NOT NULL,
+    start       INTEGER NOT NULL,       -- offset of this segment in the object
+    size        INTEGER NOT NULL,
+    file        TEXT NOT NULL,
+    etag        TEXT NOT NULL,
+    checksums   TEXT,
+    PRIMARY KEY (object_id, part_number)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id   TEXT PRIMARY KEY,
+    bucket      TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    initiated   REAL NOT NULL,
+    state       TEXT NOT NULL,          -- 'open' or 'completed'
+    meta        TEXT NOT NULL,          -- JSON: headers for the final object
+    result      TEXT                    -- JSON, once completed: object id, etag, part list digest
+);
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, upload_id);
+
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id     TEXT NOT NULL,
+    part_number   INTEGER NOT NULL,
+    size          INTEGER NOT NULL,
+    etag          TEXT NOT NULL,
+    file          TEXT NOT NULL,
+    last_modified REAL NOT NULL,
+    checksums     TEXT,
+    PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+
+-- Data files whose rows are gone, to unlink after the transaction commits
+-- (and again at start-up, should the process die in between).
+CREATE TABLE IF NOT EXISTS garbage (file TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+
+
+def connect(path: Path, durable: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL syncs the WAL on every commit: an acknowledged write survives power loss.
+    conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction that takes the write lock up front, so a
+    read-check-write sequence inside it cannot interleave with another writer."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")

@@ -1,0 +1,70 @@
+"""Digests the store computes while a body streams past: MD5 for ETags and the
+checksum algorithms S3 supports (CRCs from awscrt, which is AWS's own and fast)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from typing import Callable, Protocol
+
+from awscrt import checksums as crt
+
+CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
+CRC_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME")
+
+
+class Hasher(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+    def digest(self) -> bytes: ...
+
+
+class Crc:
+    """A running CRC with hashlib's update/digest interface."""
+
+    __slots__ = ("_fn", "_bytes", "value")
+
+    def __init__(self, fn: Callable[[bytes, int], int], width_bits: int) -> None:
+        self._fn = fn
+        self._bytes = width_bits // 8
+        self.value = 0
+
+    def update(self, data: bytes, /) -> None:
+        self.value = self._fn(data, self.value)
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(self._bytes, "big")
+
+
+_CRCS: dict[str, tuple[Callable[[bytes, int], int], int]] = {
+    "CRC32": (zlib.crc32, 32),
+    "CRC32C": (crt.crc32c, 32),
+    "CRC64NVME": (crt.crc64nvme, 64),
+}
+_COMBINE = {
+    "CRC32": crt.combine_crc32,
+    "CRC32C": crt.combine_crc32c,
+    "CRC64NVME": crt.combine_crc64nvme,
+}
+
+
+def new_hasher(algorithm: str) -> Hasher:
+    """A fresh hasher for an S3 checksum algorithm name (or MD5/SHA256 for
+    internal use)."""
+    algorithm = algorithm.upper()
+    if algorithm in _CRCS:
+        return Crc(*_CRCS[algorithm])
+    if algorithm in ("SHA1", "SHA256", "MD5"):
+        return hashlib.new(algorithm.lower())
+    raise ValueError(f"unknown checksum algorithm {algorithm}")
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def crc_combine(algorithm: str, crc_a: bytes, crc_b: bytes, length_b: int) -> bytes:
+    """CRC of A+B from CRC(A), CRC(B) and len(B): full-object multipart
+    checksums without re-reading any data."""
+    width = len(crc_a)
+    value = _COMBINE[algorithm](int.from_bytes(crc_a, "big"), int.from_bytes(crc_b, "big"), length_b)
+    return value.to_bytes(width, "big")

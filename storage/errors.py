@@ -1,0 +1,81 @@
+"""Storage-level failures.
+
+Each names the S3 error code it corresponds to, so the server can answer with
+S3's code without the storage engine knowing anything about HTTP or XML.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class StorageError(Exception):
+    code = "InternalError"
+
+    def __init__(self, message: str = "", **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+class NoSuchBucket(StorageError):
+    code = "NoSuchBucket"
+
+
+class BucketAlreadyOwnedByYou(StorageError):
+    code = "BucketAlreadyOwnedByYou"
+
+
+class BucketNotEmpty(StorageError):
+    code = "BucketNotEmpty"
+
+
+class NoSuchKey(StorageError):
+    code = "NoSuchKey"
+
+
+class NoSuchUpload(StorageError):
+    code = "NoSuchUpload"
+
+
+class BadDigest(StorageError):
+    code = "BadDigest"
+
+
+class IncompleteBody(StorageError):
+    """The body ended before the declared length: nothing was stored."""
+
+    code = "IncompleteBody"
+
+
+class EntityTooLarge(StorageError):
+    code = "EntityTooLarge"
+
+
+class EntityTooSmall(StorageError):
+    code = "EntityTooSmall"
+
+
+class InvalidPart(StorageError):
+    code = "InvalidPart"
+
+
+class InvalidPartOrder(StorageError):
+    code = "InvalidPartOrder"
+
+
+class InvalidRequest(StorageError):
+    code = "InvalidRequest"
+
+
+class PreconditionFailed(StorageError):
+    code = "PreconditionFailed"
+
+
+class ConditionalRequestConflict(StorageError):
+    code = "ConditionalRequestConflict"
+
+
+class StorageFull(StorageError):
+    """The disk is full or read-only; nothing was written."""
+
+    code = "InternalError"

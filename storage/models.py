@@ -1,0 +1,94 @@
+"""What the store hands back: plain records, no behaviour."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class BucketInfo:
+    name: str
+    created: float
+    region: str
+    versioning: str | None = None
+    object_lock: bool = False
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "BucketInfo":
+        return cls(row["name"], row["created"], row["region"], row["versioning"],
+                   bool(row["object_lock"]), json.loads(row["config"]))
+
+
+@dataclass
+class Segment:
+    """One data file of an object, at `start` within it."""
+
+    part_number: int
+    start: int
+    size: int
+    file: str
+    etag: str
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ObjectInfo:
+    id: int
+    bucket: str
+    key: str
+    version_id: str
+    size: int
+    etag: str  # unquoted
+    last_modified: float
+    parts_count: int | None
+    meta: dict[str, Any]
+    is_latest: bool = True
+    delete_marker: bool = False
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "ObjectInfo":
+        return cls(row["id"], row["bucket"], row["key"], row["version_id"], row["size"],
+                   row["etag"], row["last_modified"], row["parts_count"], json.loads(row["meta"]),
+                   bool(row["is_latest"]), bool(row["delete_marker"]))
+
+
+@dataclass
+class UploadInfo:
+    upload_id: str
+    bucket: str
+    key: str
+    initiated: float
+    meta: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "UploadInfo":
+        return cls(row["upload_id"], row["bucket"], row["key"], row["initiated"], json.loads(row["meta"]))
+
+
+@dataclass
+class PartInfo:
+    part_number: int
+    size: int
+    etag: str  # unquoted md5 hex
+    last_modified: float
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "PartInfo":
+        return cls(row["part_number"], row["size"], row["etag"], row["last_modified"],
+                   json.loads(row["checksums"] or "{}"))
+
+
+@dataclass
+class Page:
+    """One page of a listing: entries and common prefixes in S3 order."""
+
+    entries: list[Any]
+    prefixes: list[str]
+    is_truncated: bool
+    # the last key (or prefix) returned, and for uploads the last upload id
+    last_key: str | None = None
+    last_upload_id: str | None = None
