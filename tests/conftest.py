@@ -1,0 +1,51 @@
+"""Shared fixtures: a real server on loopback, boto3 clients, fresh buckets."""
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Any, Iterator
+
+import pytest
+
+from server import ServerProcess, make_client
+
+_names = itertools.count()
+
+
+def empty_bucket(client: Any, bucket: str) -> None:
+    """Delete everything in a bucket (all versions, all uploads), then the bucket."""
+    for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+        for u in page.get("Uploads", []):
+            client.abort_multipart_upload(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"])
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            client.delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
+    client.delete_bucket(Bucket=bucket)
+
+
+def fresh_bucket_name(prefix: str = "t") -> str:
+    return f"{prefix}-{os.getpid()}-{next(_names)}"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for the session with s3emu's real defaults (5 MiB minimum part)."""
+    srv = ServerProcess(tmp_path_factory.mktemp("data"), "--durability", "fast").start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def s3(server: ServerProcess) -> Any:
+    return server.client()
+
+
+@pytest.fixture
+def bucket(s3: Any) -> Iterator[str]:
+    name = fresh_bucket_name()
+    s3.create_bucket(Bucket=name)
+    yield name
+    try:
+        empty_bucket(s3, name)
+    except Exception:
+        pass  # the test may have deleted it itself
