@@ -1,0 +1,141 @@
+"""Server processes under measurement: start, CPU seconds and peak RSS summed
+over the process and its children (for multi-worker servers), stop by PID."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _tree(pid: int) -> list[int]:
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                pids.append(int(entry.name))
+    return pids
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class Server:
+    def __init__(self, name: str, cmd: list[str], ready: str, endpoint: str | None = None) -> None:
+        self.name = name
+        self.cmd = cmd
+        self.ready = re.compile(ready)
+        self.endpoint = endpoint or ""
+        self.proc: subprocess.Popen[str] | None = None
+        self._peak = 0
+        self._sampling = False
+
+    def start(self, timeout: float = 30.0) -> "Server":
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = self.ready.search(line)
+            if m:
+                if m.groups():
+                    self.endpoint = m.group(1)
+                threading.Thread(target=self._drain, daemon=True).start()
+                time.sleep(0.3)  # let worker processes come up
+                return self
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start")
+
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for _ in self.proc.stdout:
+            pass
+
+    def cpu_seconds(self) -> float:
+        assert self.proc is not None
+        return sum(_cpu(p) for p in _tree(self.proc.pid))
+
+    def rss(self) -> int:
+        assert self.proc is not None
+        return sum(_rss(p) for p in _tree(self.proc.pid))
+
+    def start_sampling(self) -> None:
+        """Track peak RSS from now until stop_sampling()."""
+        self._peak = self.rss()
+        self._sampling = True
+
+        def sample() -> None:
+            while self._sampling:
+                self._peak = max(self._peak, self.rss())
+                time.sleep(0.02)
+
+        threading.Thread(target=sample, daemon=True).start()
+
+    def stop_sampling(self) -> int:
+        self._sampling = False
+        return self._peak
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def s3emu(data_dir: Path, *extra: str) -> Server:
+    cmd = [sys.executable, "-m", "s3emu", "serve", "--port", "0", "--data-dir", str(data_dir), *extra]
+    return Server("s3emu", cmd, r"s3emu ready on (http[^\s,]+)")
+
+
+def ceiling(data_dir: Path) -> Server:
+    port = free_port()
+    cmd = [sys.executable, "-m", "benchmarks.ceiling", "--port", str(port), "--data-dir", str(data_dir)]
+    return Server("ceiling", cmd, r"ceiling ready", endpoint=f"http://127.0.0.1:{port}")
+
+
+def moto(data_dir: Path) -> Server | None:
+    try:
+        import moto  # noqa: F401
+    except ImportError:
+        return None
+    port = free_port()
+    cmd = [sys.executable, "-m", "moto.server", "-p", str(port)]
+    return Server("moto", cmd, r"Running on", endpoint=f"http://127.0.0.1:{port}")
