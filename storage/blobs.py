@@ -38,7 +38,8 @@ class BlobStore:
         self.tmp = root / "tmp"
         self.blobs = root / "blobs"
         self.tmp.mkdir(parents=True, exist_ok=True)
-        self.blobs.mkdir(parents=True, exist_ok=True)
+        for i in range(256):  # made once, so a write never waits on a mkdir
+            (self.blobs / f"{i:02x}").mkdir(parents=True, exist_ok=True)
 
     def path(self, file: str) -> Path:
         # ids are hex we generated; refuse anything else rather than trust it.
@@ -57,12 +58,8 @@ class BlobStore:
         """Stream body into a new data file, computing MD5 and the given
         checksums. With size given, a shorter or longer body is refused. On
         any failure nothing is left behind."""
-        file = secrets.token_hex(16)
-        tmp_path = self.tmp / file
-        hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
-        md5 = new_hasher("MD5")
+        w = _Writer(self, algorithms)
         loop = asyncio.get_running_loop()
-        fd = _create(tmp_path)
         written = 0
         pending: asyncio.Future[None] | None = None
         try:
@@ -80,37 +77,23 @@ class BlobStore:
                         await pending
                     data, buf = bytes(buf), bytearray()
                     # hashing and writing off the event loop overlaps with receiving the next MiB
-                    pending = loop.run_in_executor(None, _absorb, fd, data, md5, hashers)
+                    pending = loop.run_in_executor(None, w.absorb, data)
             if pending is not None:
                 await pending
             if size is not None and written != size:
                 raise IncompleteBody(
                     "You did not provide the number of bytes specified by the Content-Length HTTP header")
-            pending = loop.run_in_executor(None, self._seal, fd, bytes(buf), md5, hashers)
+            # a small body is created, written, synced and renamed in this one hop
+            pending = loop.run_in_executor(None, w.finish, bytes(buf))
             await pending
-            await loop.run_in_executor(None, self._place, tmp_path, file)
         except BaseException:
             if pending is not None and not pending.done():
                 # never close the fd under a thread still writing to it
                 with contextlib.suppress(BaseException):
                     await asyncio.shield(pending)
-            _unlink_quietly(tmp_path)
+            w.abandon()
             raise
-        finally:
-            _close_quietly(fd)
-        return Blob(file, written, md5.hexdigest(), {a: h.digest() for a, h in hashers.items()})
-
-    def _seal(self, fd: int, tail: bytes, md5: Hasher, hashers: dict[str, Hasher]) -> None:
-        _absorb(fd, tail, md5, hashers)
-        if self.durable:
-            os.fsync(fd)
-
-    def _place(self, tmp_path: Path, file: str) -> None:
-        final = self.path(file)
-        _disk_op(final.parent.mkdir, exist_ok=True)
-        _disk_op(os.rename, tmp_path, final)
-        if self.durable:
-            _fsync_dir(final.parent)
+        return Blob(w.file, written, w.md5.hexdigest(), {a: h.digest() for a, h in w.hashers.items()})
 
     def open(self, file: str) -> int:
         return os.open(self.path(file), os.O_RDONLY)
@@ -137,14 +120,48 @@ class BlobStore:
         return n
 
 
-def _absorb(fd: int, data: bytes, md5: Hasher, hashers: dict[str, Hasher]) -> None:
-    md5.update(data)
-    for h in hashers.values():
-        h.update(data)
-    view = memoryview(data)
-    while view:
-        n = _disk_op(os.write, fd, view)
-        view = view[n:]
+class _Writer:
+    """One data file being written: every step runs in a worker thread, one at a time."""
+
+    def __init__(self, store: BlobStore, algorithms: Iterable[str]) -> None:
+        self.store = store
+        self.file = secrets.token_hex(16)
+        self.tmp_path = store.tmp / self.file
+        self.md5 = new_hasher("MD5")
+        self.hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
+        self.fd: int | None = None
+
+    def absorb(self, data: bytes) -> None:
+        if self.fd is None:
+            self.fd = _disk_op(os.open, self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        self.md5.update(data)
+        for h in self.hashers.values():
+            h.update(data)
+        view = memoryview(data)
+        while view:
+            n = _disk_op(os.write, self.fd, view)
+            view = view[n:]
+
+    def finish(self, tail: bytes) -> None:
+        """Write the tail, make the file durable and move it into blobs/."""
+        self.absorb(tail)
+        assert self.fd is not None
+        fd, self.fd = self.fd, None
+        try:
+            if self.store.durable:
+                _disk_op(os.fsync, fd)
+        finally:
+            os.close(fd)
+        final = self.store.path(self.file)
+        _disk_op(os.rename, self.tmp_path, final)
+        if self.store.durable:
+            _fsync_dir(final.parent)
+
+    def abandon(self) -> None:
+        if self.fd is not None:
+            _close_quietly(self.fd)
+            self.fd = None
+        _unlink_quietly(self.tmp_path)
 
 
 def _disk_op(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -156,10 +173,6 @@ def _disk_op(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise StorageFull(f"The data directory is not writable ({e.strerror}); nothing was stored") from e
         raise
-
-
-def _create(path: Path) -> int:
-    return _disk_op(os.open, path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
 
 
 def _fsync_dir(path: Path) -> None:
