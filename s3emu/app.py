@@ -11,10 +11,15 @@ from aiohttp.client_exceptions import ClientPayloadError
 
 from storage import Store, StorageError
 
+from . import admin
+from .accesslog import S3_REQUEST
 from .auth import authenticate
 from .config import Config
 from .errors import S3Error
+from .faults import FAULTS, FaultSet, inject
 from .handlers import load_all
+from .metrics import METRICS, Metrics
+from .reaper import reaper_context
 from .request import S3Request, check_key, split_path
 from .router import resolve
 from .xml import render_error
@@ -39,12 +44,16 @@ def host_bucket(request: web.Request, config: Config) -> str | None:
 async def dispatch(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
     req = S3Request(request, request.app[STORE], config, None, None, request.query)
+    request[S3_REQUEST] = req  # for the access log
     try:
         req.bucket, req.key = split_path(request.raw_path, host_bucket(request, config))
+        if req.bucket == admin.ADMIN_BUCKET:
+            return await admin.handle(req)
         if req.key is not None:
             check_key(req.key)
         req.operation = resolve(request.method, req.bucket, req.key, request.query, request.headers)
         await authenticate(req)
+        await inject(req, request.app[FAULTS])  # injected failures strike before anything is stored
         handler = HANDLERS.get(req.operation)
         if handler is None:
             raise S3Error("NotImplemented", f"{req.operation} is not implemented by s3emu")
@@ -81,8 +90,12 @@ def error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
 
 
 def make_app(config: Config, store: Store) -> web.Application:
-    app = web.Application(client_max_size=1024 ** 2)
+    # Content-Encoding describes the object: bodies are stored as sent, never decompressed
+    app = web.Application(client_max_size=1024 ** 2, handler_args={"auto_decompress": False})
     app[CONFIG] = config
     app[STORE] = store
+    app[FAULTS] = FaultSet(config.faults)
+    app[METRICS] = Metrics()
     app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.cleanup_ctx.append(reaper_context(CONFIG, STORE))  # lifecycle rules and upload expiry
     return app

@@ -4,16 +4,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
-from storage import Store
-
+from . import accesslog, launch
 from . import config as config_mod
-from .app import make_app
 from .config import Config, Credential
 
 log = logging.getLogger("s3emu")
@@ -23,7 +21,9 @@ def _serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {"host": args.host, "port": args.port, "data_dir": args.data_dir,
                                  "region": args.region, "min_part_size": args.min_part_size,
                                  "max_part_size": args.max_part_size, "max_parts": args.max_parts,
-                                 "durability": args.durability}
+                                 "durability": args.durability, "log_format": args.log_format}
+    if args.no_access_log:
+        overrides["access_log"] = False
     if args.no_auth:
         overrides["auth"] = False
     if args.access_key or args.secret_key:
@@ -33,18 +33,22 @@ def _serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
-async def serve(config: Config, ready: Any = None) -> None:
+def write_ready_file(path: str, endpoint: str) -> None:
+    """The endpoint URL, written atomically: a reader sees the whole file or none."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(endpoint + "\n")
+    os.replace(tmp, target)
+
+
+async def serve(config: Config, ready_file: str | None = None) -> None:
     """Run the server until SIGINT/SIGTERM, then finish in-flight requests and stop."""
-    store = Store(config.data_dir, durable=config.durability == "fsync")
-    store.recover()
-    runner = web.AppRunner(make_app(config, store), access_log=None, shutdown_timeout=10.0)
-    await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    endpoint = f"http://{host}:{port}"
-    log.info("s3emu ready on %s, data in %s", endpoint, store.root.resolve())
+    running = await launch.start(config)
+    endpoint = running.endpoint
+    log.info("s3emu ready on %s, data in %s", endpoint, running.store.root.resolve())
     print(f"s3emu ready on {endpoint}", flush=True)
+    if ready_file:
+        write_ready_file(ready_file, endpoint)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -53,8 +57,9 @@ async def serve(config: Config, ready: Any = None) -> None:
         await stop.wait()
     finally:
         log.info("s3emu shutting down")
-        await runner.cleanup()
-        store.close()
+        if ready_file:
+            Path(ready_file).unlink(missing_ok=True)
+        await running.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-part-size", type=int, help="largest part, bytes")
     p.add_argument("--max-parts", type=int, help="highest part number (1..10000)")
     p.add_argument("--durability", choices=["fsync", "fast"])
+    p.add_argument("--ready-file", metavar="PATH",
+                   help="once requests are accepted, write the endpoint URL to PATH (atomically)")
+    p.add_argument("--log-format", choices=["text", "json"], help="access log lines: text (default) or JSON")
+    p.add_argument("--no-access-log", action="store_true", help="no access log lines on stderr")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
@@ -82,5 +91,6 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, OSError) as e:
             print(f"s3emu: {e}", file=sys.stderr)
             return 2
-        asyncio.run(serve(config))
+        accesslog.configure_stderr()
+        asyncio.run(serve(config, args.ready_file))
     return 0

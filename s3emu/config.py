@@ -31,6 +31,16 @@ class Config:
     max_object_size: int = 5 * 1024 * GiB
     durability: str = "fsync"  # "fsync" or "fast"
     domains: list[str] = field(default_factory=lambda: ["localhost"])
+    # lifecycle and abandoned uploads: the length of a lifecycle "day", how
+    # often the reaper sweeps, and a server-wide age limit for open uploads
+    lifecycle_day_seconds: float = 86400.0
+    reaper_interval: float = 60.0
+    upload_expiry: float | str | None = None  # seconds or a duration like "7d"; None: never
+    # a request body that sends nothing for this long is answered RequestTimeout and closed
+    request_idle_timeout: float = 60.0
+    access_log: bool = True
+    log_format: str = "text"  # access log lines: "text" or "json"
+    faults: list[dict[str, Any]] = field(default_factory=list)  # fault injection rules (see faults.py)
 
     def secret_for(self, access_key: str) -> str | None:
         for c in self.credentials:
@@ -47,6 +57,15 @@ class Config:
             raise ValueError("part size limits are inconsistent")
         if self.auth and not self.credentials:
             raise ValueError("auth is on but no credentials are configured")
+        if self.upload_expiry is not None:
+            self.upload_expiry = parse_duration(self.upload_expiry)
+        for name in ("lifecycle_day_seconds", "reaper_interval", "request_idle_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number of seconds")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"log_format must be 'text' or 'json', not {self.log_format!r}")
+        from .faults import FaultSet
+        FaultSet(self.faults)  # raises ValueError for a bad rule
         return self
 
 
@@ -64,3 +83,22 @@ def load(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Co
         values["credentials"] = [c if isinstance(c, Credential) else Credential(c["access_key"], c["secret_key"])
                                  for c in values["credentials"]]
     return Config(**values).validate()
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(value: float | int | str) -> float:
+    """Seconds from a number or a string like 30s, 15m, 2h, 7d (or a bare number of seconds)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower()
+        unit = _UNITS.get(text[-1:], None)
+        try:
+            seconds = float(text[:-1] if unit else text) * (unit or 1)
+        except ValueError:
+            raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 15m, 2h, 7d)") from None
+    if not seconds >= 0:
+        raise ValueError(f"a duration cannot be negative: {value!r}")
+    return seconds

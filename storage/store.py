@@ -7,13 +7,14 @@ from pathlib import Path
 from .blobs import BlobStore
 from .buckets import BucketOps
 from .db import connect, transaction
+from .lifecycle import LifecycleOps
 from .multipart import MultipartOps
 from .objects import ObjectOps
 
 log = logging.getLogger("s3emu.storage")
 
 
-class Store(BucketOps, ObjectOps, MultipartOps):
+class Store(BucketOps, ObjectOps, MultipartOps, LifecycleOps):
     """Buckets, objects and multipart uploads in one data directory:
     `meta.sqlite3` for metadata, `blobs/` for data files, `tmp/` for writes in
     progress."""
@@ -39,6 +40,13 @@ class Store(BucketOps, ObjectOps, MultipartOps):
         if tmp or orphans:
             log.info("recovery removed %d temporary and %d orphaned data files", tmp, len(orphans))
         return {"tmp": tmp, "orphans": len(orphans)}
+
+    def usage(self) -> dict[str, int]:
+        """What the store holds: objects and their bytes (every version), open uploads."""
+        objects, size = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects WHERE delete_marker=0").fetchone()
+        uploads = self.db.execute("SELECT COUNT(*) FROM uploads WHERE state='open'").fetchone()[0]
+        return {"objects": objects, "bytes": size, "uploads": uploads}
 
     def referenced_files(self) -> set[str]:
         with transaction(self.db) as db:

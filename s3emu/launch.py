@@ -1,0 +1,50 @@
+"""Starting and stopping the server on the running event loop: shared by the
+command line and the Python API."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from storage import Store
+
+from . import accesslog
+from .app import make_app
+from .config import Config
+
+
+@dataclass
+class Running:
+    runner: web.AppRunner
+    store: Store
+    endpoint: str
+
+    async def stop(self) -> None:
+        """Finishes requests in flight, then closes the store."""
+        try:
+            await self.runner.cleanup()
+        finally:
+            self.store.close()
+
+
+async def start(config: Config, *, shutdown_timeout: float = 10.0) -> Running:
+    """Opens the store (recovering from any crash), then listens. Returns
+    once the server accepts requests."""
+    store = Store(config.data_dir, durable=config.durability == "fsync")
+    try:
+        store.recover()
+        runner = web.AppRunner(make_app(config, store), access_log=accesslog.log,
+                               access_log_class=accesslog.AccessLogger, shutdown_timeout=shutdown_timeout)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, config.host, config.port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+    except BaseException:
+        store.close()
+        raise
+    host, port = runner.addresses[0][:2]
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    return Running(runner, store, f"http://{host}:{port}")
