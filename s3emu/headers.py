@@ -103,7 +103,9 @@ def check_read_conditions(headers: Mapping[str, str], info: ObjectInfo, prefix: 
             raise S3Error("PreconditionFailed", Condition=prefix + "If-Match")
     elif unmodified_since is not None and modified > unmodified_since:
         raise S3Error("PreconditionFailed", Condition=prefix + "If-Unmodified-Since")
-    not_modified = S3Error("NotModified", "Not Modified", status=304) if not prefix else failed
+    # a 304 still names the representation it stands for (RFC 7232 section 4.1)
+    not_modified = S3Error("NotModified", "Not Modified", status=304, headers={
+        "ETag": f'"{info.etag}"', "Last-Modified": http_date(info.last_modified)}) if not prefix else failed
     if if_none_match is not None:
         if etag_matches(if_none_match, info.etag):
             if prefix:
@@ -134,11 +136,11 @@ def parse_range(value: str | None, size: int) -> tuple[int, int] | None:
             raise _invalid_range(value, size)
         return max(0, size - suffix), size - 1
     first = int(first_s)
-    last = int(last_s) if last_s else size - 1
-    if last < first:
-        return None
+    if last_s and int(last_s) < first:
+        return None  # not a valid byte-range-spec: ignored (RFC 7233)
     if first >= size:
         raise _invalid_range(value, size)
+    last = int(last_s) if last_s else size - 1
     return first, min(last, size - 1)
 
 

@@ -56,7 +56,7 @@ def resolve(method: str, bucket: str | None, key: str | None, query: Mapping[str
     if bucket is None:
         if method == "GET":
             return "ListBuckets"
-        raise S3Error("MethodNotAllowed")
+        raise S3Error("MethodNotAllowed", Method=method, ResourceType="SERVICE")
     known = _OBJECT_SUBRESOURCES if key is not None else _BUCKET_SUBRESOURCES
     table = _OBJECT_OPS if key is not None else _BUCKET_OPS
     sub = next((s for s in query if s in known), "")
@@ -64,8 +64,10 @@ def resolve(method: str, bucket: str | None, key: str | None, query: Mapping[str
         return "ListObjectsV2"
     op = table.get((method, sub))
     if op is None:
-        if method not in ("GET", "PUT", "POST", "DELETE", "HEAD"):
-            raise S3Error("MethodNotAllowed")
+        # an unknown method, or a plain POST to an object (S3 has no such call)
+        if method not in ("GET", "PUT", "POST", "DELETE", "HEAD") or (key is not None and not sub):
+            raise S3Error("MethodNotAllowed", Method=method,
+                          ResourceType="OBJECT" if key is not None else "BUCKET")
         raise S3Error("NotImplemented", "A header or query you provided implies functionality that is not "
                                         "implemented")
     if "x-amz-copy-source" in headers:

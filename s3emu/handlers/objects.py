@@ -1,6 +1,7 @@
 """Object operations: put, get, head, delete, copy."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import unquote
 
@@ -130,7 +131,11 @@ async def delete_object(req: S3Request) -> web.StreamResponse:
 async def delete_objects(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     req.store.get_bucket(req.bucket)
-    doc = parse(await read_small(req, 2 * 1024 * 1024), "Delete")
+    expected_md5 = content_md5(req)
+    body = await read_small(req, 2 * 1024 * 1024)
+    if expected_md5 is not None and hashlib.md5(body).hexdigest() != expected_md5:
+        raise S3Error("BadDigest")
+    doc = parse(body, "Delete")
     quiet = (child_text(doc, "Quiet") or "").lower() == "true"
     objects = children(doc, "Object")
     if not objects or len(objects) > MAX_DELETE_KEYS:

@@ -1,0 +1,541 @@
+"""Objects: put (digests, metadata), get (ranges, conditionals, overrides),
+head, delete, multi-delete and copy."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email.utils
+import gzip
+import hashlib
+import socket
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import fresh_bucket_name
+from rawhttp import request, signed_headers, strip_ns, xml
+from server import ServerProcess
+
+BODY = bytes(range(100))  # 100 distinct bytes: any wrong offset shows
+
+
+def md5_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+    resp = exc.value.response
+    return resp["Error"]["Code"], resp["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def absent(s3: Any, bucket: str, key: str) -> bool:
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key=key)
+    return error_of(exc) == ("404", 404)
+
+
+# -- PutObject ----------------------------------------------------------------
+
+def test_etag_is_quoted_md5(s3: Any, bucket: str) -> None:
+    resp = s3.put_object(Bucket=bucket, Key="k", Body=BODY)
+    assert resp["ETag"] == f'"{hashlib.md5(BODY).hexdigest()}"'
+    assert s3.head_object(Bucket=bucket, Key="k")["ETag"] == resp["ETag"]
+    assert s3.get_object(Bucket=bucket, Key="k")["ETag"] == resp["ETag"]
+
+
+def test_empty_object(s3: Any, bucket: str) -> None:
+    resp = s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    assert resp["ETag"] == '"d41d8cd98f00b204e9800998ecf8427e"'
+    got = s3.get_object(Bucket=bucket, Key="empty")
+    assert got["Body"].read() == b"" and got["ContentLength"] == 0
+
+
+def test_overwrite_replaces(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"first", Metadata={"a": "1"})
+    s3.put_object(Bucket=bucket, Key="k", Body=b"second")
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert got["Body"].read() == b"second" and got["Metadata"] == {}
+
+
+def test_content_md5_accepted(s3: Any, bucket: str) -> None:
+    resp = s3.put_object(Bucket=bucket, Key="k", Body=BODY, ContentMD5=md5_b64(BODY))
+    assert resp["ETag"] == f'"{hashlib.md5(BODY).hexdigest()}"'
+
+
+def test_content_md5_mismatch_is_bad_digest(s3: Any, server: ServerProcess, bucket: str) -> None:
+    raw = request(server.endpoint, "PUT", f"/{bucket}/k", body=BODY, headers={"Content-MD5": md5_b64(b"other")})
+    assert raw.status == 400
+    assert raw.error()["Code"] == "BadDigest"
+    assert absent(s3, bucket, "k")
+
+
+@pytest.mark.parametrize("digest", ["not-base64!", base64.b64encode(b"short").decode(), ""])
+def test_malformed_content_md5_is_invalid_digest(s3: Any, server: ServerProcess, bucket: str,
+                                                 digest: str) -> None:
+    raw = request(server.endpoint, "PUT", f"/{bucket}/k", body=BODY, headers={"Content-MD5": digest})
+    assert raw.status == 400
+    assert raw.error()["Code"] == "InvalidDigest"
+    assert absent(s3, bucket, "k")
+
+
+HEADERS = dict(ContentType="text/plain; charset=utf-8", ContentEncoding="gzip",
+               ContentDisposition='attachment; filename="a b.txt"', ContentLanguage="de-CH",
+               CacheControl="max-age=3600, public")
+EXPIRES = "Wed, 21 Oct 2037 07:28:00 GMT"
+
+
+def test_metadata_kept_and_returned(s3: Any, server: ServerProcess, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="doc", Body=BODY, Metadata={"Color": "blue", "n": "1"},
+                  Expires=email.utils.parsedate_to_datetime(EXPIRES), **HEADERS)
+    for resp in (s3.get_object(Bucket=bucket, Key="doc"), s3.head_object(Bucket=bucket, Key="doc")):
+        for name, value in HEADERS.items():
+            assert resp[name] == value, name
+        assert resp["Metadata"] == {"color": "blue", "n": "1"}
+        assert resp["ResponseMetadata"]["HTTPHeaders"]["expires"] == EXPIRES
+        assert resp["ContentLength"] == len(BODY)
+        assert resp["AcceptRanges"] == "bytes"
+        assert resp["LastModified"] is not None
+    raw = request(server.endpoint, "HEAD", f"/{bucket}/doc")
+    assert raw.status == 200 and raw.body == b""
+    assert raw.headers["x-amz-meta-color"] == "blue"
+    assert raw.headers["Content-Length"] == str(len(BODY))
+    assert email.utils.parsedate_to_datetime(raw.headers["Last-Modified"]) is not None
+
+
+def test_compressed_body_is_stored_as_sent(s3: Any, bucket: str) -> None:
+    compressed = gzip.compress(b"hello " * 1000)
+    s3.put_object(Bucket=bucket, Key="k.gz", Body=compressed, ContentEncoding="gzip")
+    got = s3.get_object(Bucket=bucket, Key="k.gz")
+    assert got["ContentEncoding"] == "gzip" and got["ContentLength"] == len(compressed)
+    assert got["Body"].read() == compressed
+    assert got["ETag"] == f'"{hashlib.md5(compressed).hexdigest()}"'
+
+
+def test_default_content_type(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert s3.head_object(Bucket=bucket, Key="k")["ContentType"] == "binary/octet-stream"
+
+
+def test_user_metadata_limit(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", Metadata={"k": "v" * 2047})  # 2048 bytes: allowed
+    assert len(s3.head_object(Bucket=bucket, Key="k")["Metadata"]["k"]) == 2047
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="k2", Body=b"x", Metadata={"k": "v" * 2048})
+    assert error_of(exc) == ("MetadataTooLarge", 400)
+    assert exc.value.response["Error"]["MaxSizeAllowed"] == "2048"
+    assert absent(s3, bucket, "k2")
+
+
+# -- GetObject: Range ---------------------------------------------------------
+
+@pytest.mark.parametrize("header,first,last", [
+    ("bytes=0-9", 0, 9),
+    ("bytes=90-", 90, 99),
+    ("bytes=-10", 90, 99),
+    ("bytes=95-500", 95, 99),    # a last byte past the end is clamped
+    ("bytes=-500", 0, 99),       # a suffix longer than the object is all of it
+    ("bytes=99-99", 99, 99),
+    ("bytes=0-0", 0, 0),
+])
+def test_range(s3: Any, server: ServerProcess, bucket: str, header: str, first: int, last: int) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=BODY)
+    got = s3.get_object(Bucket=bucket, Key="k", Range=header)
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert got["ContentRange"] == f"bytes {first}-{last}/100"
+    assert got["ContentLength"] == last - first + 1
+    assert got["Body"].read() == BODY[first:last + 1]
+    head = s3.head_object(Bucket=bucket, Key="k", Range=header)
+    assert head["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert head["ContentLength"] == last - first + 1 and head["ContentRange"] == f"bytes {first}-{last}/100"
+
+
+@pytest.mark.parametrize("header", ["bytes=100-", "bytes=100-200", "bytes=500-600"])
+def test_range_beyond_size_is_invalid_range(s3: Any, server: ServerProcess, bucket: str, header: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=BODY)
+    raw = request(server.endpoint, "GET", f"/{bucket}/k", headers={"Range": header})
+    assert raw.status == 416
+    err = raw.error()
+    assert err["Code"] == "InvalidRange"
+    assert err["ActualObjectSize"] == "100" and err["RangeRequested"] == header
+    assert raw.headers["Content-Range"] == "bytes */100"
+    head = request(server.endpoint, "HEAD", f"/{bucket}/k", headers={"Range": header})
+    assert head.status == 416 and head.body == b""
+
+
+@pytest.mark.parametrize("header", ["bytes=0-", "bytes=0-10", "bytes=-5"])
+def test_range_on_empty_object_is_invalid_range(s3: Any, bucket: str, header: str) -> None:
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="empty", Range=header)
+    assert error_of(exc) == ("InvalidRange", 416)
+
+
+@pytest.mark.parametrize("header", ["bytes=5-2", "bytes=abc", "items=0-5", "bytes=0-1,4-5"])
+def test_unusable_range_sends_whole_object(s3: Any, bucket: str, header: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=BODY)
+    got = s3.get_object(Bucket=bucket, Key="k", Range=header)
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert got["Body"].read() == BODY and "ContentRange" not in got
+
+
+# -- GetObject / HeadObject: conditionals --------------------------------------
+
+def _day(ts: Any, days: int) -> str:
+    return email.utils.format_datetime((ts + dt.timedelta(days=days)).astimezone(dt.timezone.utc), usegmt=True)
+
+
+@pytest.fixture
+def stored(s3: Any, bucket: str) -> dict[str, str]:
+    """An object and the values conditionals compare against."""
+    resp = s3.put_object(Bucket=bucket, Key="c", Body=BODY)
+    head = s3.head_object(Bucket=bucket, Key="c")
+    lm = head["LastModified"]
+    return {"etag": resp["ETag"], "other": '"0123456789abcdef0123456789abcdef"',
+            "lm": head["ResponseMetadata"]["HTTPHeaders"]["last-modified"],
+            "past": _day(lm, -1), "future": _day(lm, 1)}
+
+
+CONDITIONS = [
+    # (headers, expected status) -- values name keys of `stored`
+    ({"If-Match": "etag"}, 200),
+    ({"If-Match": "other"}, 412),
+    ({"If-Match": "*"}, 200),
+    ({"If-None-Match": "etag"}, 304),
+    ({"If-None-Match": "other"}, 200),
+    ({"If-None-Match": "*"}, 304),
+    ({"If-Modified-Since": "past"}, 200),
+    ({"If-Modified-Since": "lm"}, 304),
+    ({"If-Unmodified-Since": "past"}, 412),
+    ({"If-Unmodified-Since": "lm"}, 200),
+    # If-Match true makes If-Unmodified-Since irrelevant (S3 documents this pair)
+    ({"If-Match": "etag", "If-Unmodified-Since": "past"}, 200),
+    ({"If-Match": "other", "If-Unmodified-Since": "future"}, 412),
+    # If-None-Match false (the ETag matches) wins over If-Modified-Since true
+    ({"If-None-Match": "etag", "If-Modified-Since": "past"}, 304),
+    # If-None-Match present: If-Modified-Since is ignored (RFC 7232 section 6)
+    ({"If-None-Match": "other", "If-Modified-Since": "lm"}, 200),
+    # 412 conditions are evaluated before 304 ones
+    ({"If-Match": "other", "If-None-Match": "etag"}, 412),
+    ({"If-Match": "etag", "If-None-Match": "etag"}, 304),
+    ({"If-Unmodified-Since": "past", "If-Modified-Since": "lm"}, 412),
+    ({"If-Match": "etag", "If-Modified-Since": "lm"}, 304),
+    # dates that do not parse are ignored
+    ({"If-Modified-Since": "yesterday"}, 200),
+    ({"If-Unmodified-Since": "not a date"}, 200),
+]
+
+
+@pytest.mark.parametrize("conditions,status", CONDITIONS)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_read_conditionals(server: ServerProcess, bucket: str, stored: dict[str, str], method: str,
+                           conditions: dict[str, str], status: int) -> None:
+    headers = {name: stored.get(value, value) for name, value in conditions.items()}
+    raw = request(server.endpoint, method, f"/{bucket}/c", headers=headers)
+    assert raw.status == status, raw.body
+    if status == 200:
+        assert raw.body == (BODY if method == "GET" else b"")
+    elif status == 304:
+        assert raw.body == b""
+        assert raw.headers["ETag"] == stored["etag"]
+        assert raw.headers["Last-Modified"] == stored["lm"]
+    elif method == "GET":
+        assert raw.error()["Code"] == "PreconditionFailed"
+    else:
+        assert raw.body == b""
+
+
+def test_conditionals_through_boto3(s3: Any, bucket: str, stored: dict[str, str]) -> None:
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="c", IfMatch=stored["other"])
+    assert error_of(exc) == ("PreconditionFailed", 412)
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="c", IfNoneMatch=stored["etag"])
+    assert error_of(exc) == ("304", 304)
+    assert s3.get_object(Bucket=bucket, Key="c", IfMatch=stored["etag"].strip('"'))["Body"].read() == BODY
+
+
+def test_response_overrides(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=BODY, ContentType="text/plain", CacheControl="no-cache")
+    got = s3.get_object(Bucket=bucket, Key="k", ResponseContentType="application/json",
+                        ResponseContentDisposition="attachment; filename=x.json",
+                        ResponseCacheControl="max-age=60", ResponseContentEncoding="identity",
+                        ResponseContentLanguage="fr", ResponseExpires=email.utils.parsedate_to_datetime(EXPIRES))
+    assert got["ContentType"] == "application/json"
+    assert got["ContentDisposition"] == "attachment; filename=x.json"
+    assert got["CacheControl"] == "max-age=60"
+    assert got["ContentEncoding"] == "identity"
+    assert got["ContentLanguage"] == "fr"
+    assert got["ResponseMetadata"]["HTTPHeaders"]["expires"] == EXPIRES
+    assert got["Body"].read() == BODY
+    # the stored headers are untouched
+    assert s3.head_object(Bucket=bucket, Key="k")["ContentType"] == "text/plain"
+
+
+def test_missing_key(s3: Any, server: ServerProcess, bucket: str) -> None:
+    raw = request(server.endpoint, "GET", f"/{bucket}/no/such%20key")
+    assert raw.status == 404
+    err = raw.error()
+    assert err["Code"] == "NoSuchKey"
+    assert err["Message"] == "The specified key does not exist."
+    assert err["Key"] == "no/such key"
+    assert err["Resource"] == f"/{bucket}/no/such key"
+    assert err["RequestId"] == raw.headers["x-amz-request-id"]
+    head = request(server.endpoint, "HEAD", f"/{bucket}/no/such%20key")
+    assert head.status == 404 and head.body == b""
+    assert head.headers["x-amz-request-id"] and head.headers["x-amz-id-2"]
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="nope")
+    assert error_of(exc) == ("NoSuchKey", 404)
+
+
+def test_missing_bucket_for_objects(s3: Any) -> None:
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket="no-such-bucket-x", Key="k", Body=b"x")
+    assert error_of(exc) == ("NoSuchBucket", 404)
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket="no-such-bucket-x", Key="k")
+    assert error_of(exc) == ("NoSuchBucket", 404)
+
+
+# -- Expect: 100-continue ----------------------------------------------------
+
+def test_expect_100_continue(s3: Any, server: ServerProcess, bucket: str) -> None:
+    body = b"continued body"
+    path = f"/{bucket}/expect"
+    headers = signed_headers("PUT", server.endpoint + path, {"Content-Length": str(len(body)),
+                                                             "Expect": "100-continue"})
+    parts = urlsplit(server.endpoint)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        head = f"PUT {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        sock.sendall(head.encode())
+        interim = sock.recv(4096)
+        assert interim.startswith(b"HTTP/1.1 100"), interim
+        sock.sendall(body)
+        final = b""
+        while b"\r\n\r\n" not in final and len(final) < 65536:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            final += chunk
+    assert final.startswith(b"HTTP/1.1 200"), final
+    assert s3.get_object(Bucket=bucket, Key="expect")["Body"].read() == body
+
+
+def test_file_upload_with_expect(s3: Any, bucket: str, tmp_path: Any) -> None:
+    data = bytes(range(256)) * 4096  # 1 MiB from a file: boto3 sends Expect: 100-continue
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    with open(path, "rb") as f:
+        s3.put_object(Bucket=bucket, Key="file", Body=f)
+    assert s3.get_object(Bucket=bucket, Key="file")["Body"].read() == data
+
+
+# -- DeleteObject / DeleteObjects ---------------------------------------------
+
+def test_delete_object(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert s3.delete_object(Bucket=bucket, Key="k")["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert absent(s3, bucket, "k")
+    assert s3.delete_object(Bucket=bucket, Key="k")["ResponseMetadata"]["HTTPStatusCode"] == 204
+    with pytest.raises(ClientError) as exc:
+        s3.delete_object(Bucket="no-such-bucket-x", Key="k")
+    assert error_of(exc) == ("NoSuchBucket", 404)
+
+
+def test_delete_objects(s3: Any, bucket: str) -> None:
+    keys = ["a", "b/c", "d e", "ü+%"]
+    for k in keys:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys + ["never"]]})
+    assert sorted(d["Key"] for d in resp["Deleted"]) == sorted(keys + ["never"])
+    assert "Errors" not in resp
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_delete_objects_quiet(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="a", Body=b"x")
+    resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "a"}], "Quiet": True})
+    assert "Deleted" not in resp and "Errors" not in resp
+    assert absent(s3, bucket, "a")
+
+
+def test_delete_objects_reports_per_key_errors(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="ok", Body=b"x")
+    long_key = "k" * 1025
+    resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "ok"}, {"Key": long_key}], "Quiet": True})
+    assert [e["Key"] for e in resp["Errors"]] == [long_key]
+    assert resp["Errors"][0]["Code"] == "KeyTooLongError"
+    assert resp["Errors"][0]["Message"]
+    assert absent(s3, bucket, "ok")
+
+
+def test_delete_objects_thousand_keys(s3: Any, bucket: str) -> None:
+    resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": f"k{i}"} for i in range(1000)]})
+    assert len(resp["Deleted"]) == 1000
+
+
+def _delete_doc(keys: list[str]) -> bytes:
+    return ("<Delete>" + "".join(f"<Object><Key>{k}</Key></Object>" for k in keys) + "</Delete>").encode()
+
+
+@pytest.mark.parametrize("body", [
+    b"this is not xml",
+    b"",
+    b"<Delete></Delete>",
+    b"<Delete><Quiet>true</Quiet></Delete>",
+    b"<Remove><Object><Key>a</Key></Object></Remove>",
+    b"<Delete><Object><VersionId>x</VersionId></Object></Delete>",
+    _delete_doc([f"k{i}" for i in range(1001)]),
+])
+def test_delete_objects_malformed(s3: Any, server: ServerProcess, bucket: str, body: bytes) -> None:
+    s3.put_object(Bucket=bucket, Key="k1", Body=b"x")
+    raw = request(server.endpoint, "POST", f"/{bucket}?delete", body=body,
+                  headers={"Content-MD5": md5_b64(body)})
+    assert raw.status == 400, raw.body
+    assert raw.error()["Code"] == "MalformedXML"
+    assert s3.head_object(Bucket=bucket, Key="k1")["ContentLength"] == 1  # nothing deleted
+
+
+def test_delete_objects_checks_content_md5(s3: Any, server: ServerProcess, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="a", Body=b"x")
+    body = _delete_doc(["a"])
+    raw = request(server.endpoint, "POST", f"/{bucket}?delete", body=body,
+                  headers={"Content-MD5": md5_b64(b"something else")})
+    assert raw.status == 400 and raw.error()["Code"] == "BadDigest"
+    assert s3.head_object(Bucket=bucket, Key="a")["ContentLength"] == 1
+    raw = request(server.endpoint, "POST", f"/{bucket}?delete", body=body, headers={"Content-MD5": md5_b64(body)})
+    assert raw.status == 200
+    root = xml(raw.body)
+    assert strip_ns(root.tag) == "DeleteResult"
+    assert [strip_ns(c.tag) for c in root] == ["Deleted"]
+    assert absent(s3, bucket, "a")
+
+
+# -- CopyObject ---------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["with space", "ünïcödé/日本", "plus+sign", "per%cent", "q?uestion#hash",
+                                 "a+b %2B c"])
+def test_copy_keys_needing_encoding(s3: Any, bucket: str, key: str) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=BODY)
+    resp = s3.copy_object(Bucket=bucket, Key=key + ".copy", CopySource={"Bucket": bucket, "Key": key})
+    assert resp["CopyObjectResult"]["ETag"] == f'"{hashlib.md5(BODY).hexdigest()}"'
+    assert resp["CopyObjectResult"]["LastModified"] is not None
+    assert s3.get_object(Bucket=bucket, Key=key + ".copy")["Body"].read() == BODY
+
+
+@pytest.mark.parametrize("source", ["/{b}/{k}", "{b}/{k}"])
+def test_copy_source_raw_forms(s3: Any, server: ServerProcess, bucket: str, source: str) -> None:
+    key = "sp ace+plus%/ü"
+    s3.put_object(Bucket=bucket, Key=key, Body=BODY)
+    header = source.format(b=bucket, k=quote(key, safe="/"))
+    raw = request(server.endpoint, "PUT", f"/{bucket}/dst", headers={"x-amz-copy-source": header})
+    assert raw.status == 200, raw.body
+    assert strip_ns(xml(raw.body).tag) == "CopyObjectResult"
+    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == BODY
+
+
+def test_copy_metadata_directive(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="src", Body=BODY, Metadata={"a": "1"}, ContentType="text/plain",
+                  CacheControl="no-cache")
+    s3.copy_object(Bucket=bucket, Key="copied", CopySource={"Bucket": bucket, "Key": "src"},
+                   Metadata={"ignored": "yes"}, ContentType="image/png")
+    copied = s3.head_object(Bucket=bucket, Key="copied")
+    assert copied["Metadata"] == {"a": "1"}
+    assert copied["ContentType"] == "text/plain" and copied["CacheControl"] == "no-cache"
+    s3.copy_object(Bucket=bucket, Key="replaced", CopySource={"Bucket": bucket, "Key": "src"},
+                   MetadataDirective="REPLACE", Metadata={"b": "2"}, ContentType="image/png")
+    replaced = s3.head_object(Bucket=bucket, Key="replaced")
+    assert replaced["Metadata"] == {"b": "2"}
+    assert replaced["ContentType"] == "image/png" and "CacheControl" not in replaced
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "src"},
+                       MetadataDirective="MERGE")
+    assert error_of(exc) == ("InvalidArgument", 400)
+
+
+def test_self_copy(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=BODY, Metadata={"a": "1"})
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"})
+    assert error_of(exc) == ("InvalidRequest", 400)
+    s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"},
+                   MetadataDirective="REPLACE", Metadata={"a": "2"})
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert got["Metadata"] == {"a": "2"} and got["Body"].read() == BODY
+
+
+COPY_CONDITIONS = [
+    ({"CopySourceIfMatch": "etag"}, 200),
+    ({"CopySourceIfMatch": "other"}, 412),
+    ({"CopySourceIfNoneMatch": "other"}, 200),
+    ({"CopySourceIfNoneMatch": "etag"}, 412),
+    ({"CopySourceIfModifiedSince": "past"}, 200),
+    ({"CopySourceIfModifiedSince": "lm"}, 412),
+    ({"CopySourceIfUnmodifiedSince": "lm"}, 200),
+    ({"CopySourceIfUnmodifiedSince": "past"}, 412),
+    # the pairs S3 documents for CopyObject
+    ({"CopySourceIfMatch": "etag", "CopySourceIfUnmodifiedSince": "past"}, 200),
+    ({"CopySourceIfNoneMatch": "etag", "CopySourceIfModifiedSince": "past"}, 412),
+]
+
+
+@pytest.mark.parametrize("conditions,status", COPY_CONDITIONS)
+def test_copy_source_conditionals(s3: Any, bucket: str, stored: dict[str, str], conditions: dict[str, str],
+                                  status: int) -> None:
+    args: dict[str, Any] = {}
+    for name, value in conditions.items():
+        v = stored[value]
+        args[name] = email.utils.parsedate_to_datetime(v).astimezone(dt.timezone.utc) if "Since" in name else v
+    call = dict(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "c"}, **args)
+    if status == 200:
+        s3.copy_object(**call)
+        assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == BODY
+    else:
+        with pytest.raises(ClientError) as exc:
+            s3.copy_object(**call)
+        assert error_of(exc) == ("PreconditionFailed", 412)
+        assert absent(s3, bucket, "dst")
+
+
+def test_copy_of_multipart_object_has_plain_etag(s3: Any, bucket: str) -> None:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", Metadata={"m": "1"})
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload["UploadId"], PartNumber=1, Body=BODY)
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload["UploadId"],
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert done["ETag"].endswith('-1"')
+    resp = s3.copy_object(Bucket=bucket, Key="plain", CopySource={"Bucket": bucket, "Key": "mp"})
+    assert resp["CopyObjectResult"]["ETag"] == f'"{hashlib.md5(BODY).hexdigest()}"'
+    head = s3.head_object(Bucket=bucket, Key="plain")
+    assert head["ETag"] == f'"{hashlib.md5(BODY).hexdigest()}"' and head["Metadata"] == {"m": "1"}
+
+
+def test_copy_missing_source(s3: Any, bucket: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "nope"})
+    assert error_of(exc) == ("NoSuchKey", 404)
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": "no-such-bucket-x", "Key": "k"})
+    assert error_of(exc) == ("NoSuchBucket", 404)
+    assert absent(s3, bucket, "dst")
+
+
+def test_copy_into_missing_bucket(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket="no-such-bucket-x", Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    assert error_of(exc) == ("NoSuchBucket", 404)
+
+
+def test_copy_across_buckets(s3: Any, bucket: str) -> None:
+    other = fresh_bucket_name()
+    s3.create_bucket(Bucket=other)
+    try:
+        s3.put_object(Bucket=bucket, Key="src", Body=BODY)
+        s3.copy_object(Bucket=other, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+        assert s3.get_object(Bucket=other, Key="dst")["Body"].read() == BODY
+    finally:
+        s3.delete_object(Bucket=other, Key="dst")
+        s3.delete_bucket(Bucket=other)
