@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import accesslog, launch
+from . import accesslog, admin_cli, launch, workers
 from . import config as config_mod
 from .config import Config, Credential
 
@@ -41,14 +41,17 @@ def write_ready_file(path: str, endpoint: str) -> None:
     os.replace(tmp, target)
 
 
-async def serve(config: Config, ready_file: str | None = None) -> None:
-    """Run the server until SIGINT/SIGTERM, then finish in-flight requests and stop."""
-    running = await launch.start(config)
-    endpoint = running.endpoint
-    log.info("s3emu ready on %s, data in %s", endpoint, running.store.root.resolve())
+def announce(config: Config, endpoint: str, ready_file: str | None) -> None:
+    log.info("s3emu ready on %s, data in %s", endpoint, Path(config.data_dir).resolve())
     print(f"s3emu ready on {endpoint}", flush=True)
     if ready_file:
         write_ready_file(ready_file, endpoint)
+
+
+async def serve(config: Config, ready_file: str | None = None) -> None:
+    """Run the server until SIGINT/SIGTERM, then finish in-flight requests and stop."""
+    running = await launch.start(config)
+    announce(config, running.endpoint, ready_file)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -82,9 +85,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="once requests are accepted, write the endpoint URL to PATH (atomically)")
     p.add_argument("--log-format", choices=["text", "json"], help="access log lines: text (default) or JSON")
     p.add_argument("--no-access-log", action="store_true", help="no access log lines on stderr")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="run N server processes on one port (SO_REUSEPORT)")
+    admin_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    if args.command in admin_cli.COMMANDS:
+        return admin_cli.run(args)
     if args.command == "serve":
         try:
             config = config_mod.load(args.config, _serve_overrides(args))
@@ -92,5 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"s3emu: {e}", file=sys.stderr)
             return 2
         accesslog.configure_stderr()
+        if args.workers > 1:
+            status = workers.run(config, args.workers, lambda url: announce(config, url, args.ready_file))
+            if args.ready_file:
+                Path(args.ready_file).unlink(missing_ok=True)
+            return status
         asyncio.run(serve(config, args.ready_file))
     return 0

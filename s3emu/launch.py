@@ -27,17 +27,19 @@ class Running:
             self.store.close()
 
 
-async def start(config: Config, *, shutdown_timeout: float = 10.0) -> Running:
-    """Opens the store (recovering from any crash), then listens. Returns
-    once the server accepts requests."""
+async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool = True,
+                reuse_port: bool = False) -> Running:
+    """Opens the store (recovering from any crash, unless a parent process
+    already did), then listens. Returns once the server accepts requests."""
     store = Store(config.data_dir, durable=config.durability == "fsync")
     try:
-        store.recover()
+        if recover:
+            store.recover()
         runner = web.AppRunner(make_app(config, store), access_log=accesslog.log,
                                access_log_class=accesslog.AccessLogger, shutdown_timeout=shutdown_timeout)
         await runner.setup()
         try:
-            await web.TCPSite(runner, config.host, config.port).start()
+            await web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port or None).start()
         except BaseException:
             await runner.cleanup()
             raise

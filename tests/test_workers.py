@@ -1,0 +1,91 @@
+"""`--workers 2`: two processes on one port share one store consistently."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from server import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    srv = ServerProcess(tmp_path_factory.mktemp("workers"), "--workers", "2", "--durability", "fast",
+                        "--min-part-size", "1024", "--no-access-log").start()
+    yield srv
+    assert srv.stop() == 0  # both workers shut down cleanly
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if ppid == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def test_two_processes_serve(two_workers: ServerProcess) -> None:
+    assert two_workers.proc is not None
+    assert len(_children(two_workers.proc.pid)) == 2
+
+
+def test_concurrent_writes_from_many_connections_agree(two_workers: ServerProcess) -> None:
+    s3 = two_workers.client(max_pool_connections=16)
+    s3.create_bucket(Bucket="workers")
+    bodies = {f"k{i:03d}": hashlib.sha256(str(i).encode()).digest() * (i + 1) for i in range(120)}
+    with cf.ThreadPoolExecutor(12) as pool:
+        list(pool.map(lambda kv: s3.put_object(Bucket="workers", Key=kv[0], Body=kv[1]), bodies.items()))
+    listed = [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket="workers", PaginationConfig={
+        "PageSize": 50}) for o in p.get("Contents", [])]
+    assert listed == sorted(bodies)
+    with cf.ThreadPoolExecutor(12) as pool:
+        got = dict(pool.map(lambda k: (k, s3.get_object(Bucket="workers", Key=k)["Body"].read()), bodies))
+    assert got == bodies
+
+
+def test_multipart_parts_through_both_workers(two_workers: ServerProcess) -> None:
+    # fresh clients open fresh connections, which the kernel spreads over the workers
+    s3 = two_workers.client()
+    s3.create_bucket(Bucket="workers-mpu")
+    upload = s3.create_multipart_upload(Bucket="workers-mpu", Key="obj")["UploadId"]
+    parts = {n: bytes([n]) * 2048 for n in range(1, 21)}
+
+    def send(n: int) -> dict[str, Any]:
+        c = two_workers.client()
+        etag = c.upload_part(Bucket="workers-mpu", Key="obj", UploadId=upload, PartNumber=n, Body=parts[n])["ETag"]
+        return {"PartNumber": n, "ETag": etag}
+
+    with cf.ThreadPoolExecutor(8) as pool:
+        done = sorted(pool.map(send, parts), key=lambda p: p["PartNumber"])
+    assert [p["PartNumber"] for p in s3.list_parts(Bucket="workers-mpu", Key="obj", UploadId=upload)["Parts"]] \
+        == list(parts)
+    s3.complete_multipart_upload(Bucket="workers-mpu", Key="obj", UploadId=upload,
+                                 MultipartUpload={"Parts": done})
+    body = s3.get_object(Bucket="workers-mpu", Key="obj")["Body"].read()
+    assert body == b"".join(parts[n] for n in sorted(parts))
+
+
+def test_conditional_create_has_one_winner_across_workers(two_workers: ServerProcess) -> None:
+    s3 = two_workers.client()
+    s3.create_bucket(Bucket="workers-cond")
+
+    def attempt(i: int) -> str:
+        c = two_workers.client()
+        try:
+            c.put_object(Bucket="workers-cond", Key="once", Body=str(i).encode(), IfNoneMatch="*")
+            return "won"
+        except c.exceptions.ClientError as e:
+            return e.response["Error"]["Code"]
+
+    with cf.ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt, range(16)))
+    assert outcomes.count("won") == 1
+    assert set(outcomes) - {"won"} <= {"PreconditionFailed", "ConditionalRequestConflict"}
