@@ -2,6 +2,7 @@
 documents, read up to a limit)."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from typing import AsyncIterator
@@ -16,8 +17,13 @@ CHUNK = 256 * 1024
 
 def declared_length(req: S3Request) -> int | None:
     """The payload's length: x-amz-decoded-content-length for aws-chunked
-    bodies, else Content-Length. MissingContentLength when neither is given."""
-    for name in ("x-amz-decoded-content-length", "Content-Length"):
+    bodies, else Content-Length. MissingContentLength when neither is given
+    (an aws-chunked body's Content-Length counts its framing, so it needs the
+    decoded length)."""
+    names = ["x-amz-decoded-content-length"]
+    if not getattr(req.auth, "aws_chunked", False):
+        names.append("Content-Length")
+    for name in names:
         raw = req.headers.get(name)
         if raw is not None:
             try:
@@ -32,8 +38,17 @@ def declared_length(req: S3Request) -> int | None:
 
 
 async def _raw_chunks(http: web.Request) -> AsyncIterator[bytes]:
+    from .app import CONFIG  # here, not at the top: app imports the handlers, which import this module
+    idle_timeout = http.app[CONFIG].request_idle_timeout
     while True:
-        chunk = await http.content.readany()
+        try:
+            async with asyncio.timeout(idle_timeout):
+                chunk = await http.content.readany()
+        except TimeoutError:
+            # a client that stopped sending: answer, then close instead of lingering for the rest
+            http.protocol.force_close()
+            raise S3Error("RequestTimeout", "Your socket connection to the server was not read from or written "
+                          "to within the timeout period. Idle connections will be closed.", status=400) from None
         if not chunk:
             return
         yield chunk

@@ -10,11 +10,12 @@ from .db import connect, transaction
 from .lifecycle import LifecycleOps
 from .multipart import MultipartOps
 from .objects import ObjectOps
+from .versions import VersionOps
 
 log = logging.getLogger("s3emu.storage")
 
 
-class Store(BucketOps, ObjectOps, MultipartOps, LifecycleOps):
+class Store(BucketOps, ObjectOps, MultipartOps, LifecycleOps, VersionOps):
     """Buckets, objects and multipart uploads in one data directory:
     `meta.sqlite3` for metadata, `blobs/` for data files, `tmp/` for writes in
     progress."""

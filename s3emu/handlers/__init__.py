@@ -19,5 +19,5 @@ def operation(name: str) -> Callable[[Handler], Handler]:
 
 
 def load_all() -> dict[str, Handler]:
-    from . import buckets, listing, multipart, objects  # noqa: F401  (they register themselves)
+    from . import buckets, lifecycle, listing, multipart, objects  # noqa: F401  (they register themselves)
     return HANDLERS

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -9,12 +10,13 @@ from storage import CompletedPart, UploadInfo
 
 from ..body import content_md5, declared_length, payload, read_small
 from ..errors import S3Error
-from ..headers import object_meta, parse_range
+from ..headers import object_meta
 from ..request import S3Request
 from ..responses import empty_response, xml_response
 from ..xml import children, child_text, iso8601, parse
 from . import operation
 from .buckets import OWNER
+from .lifecycle import abort_headers
 from .listing import url_encoder
 from .objects import copy_source, md5_verifier, version_headers, write_conditions
 
@@ -27,10 +29,14 @@ def _part_number(req: S3Request) -> int:
         number = int(raw)
     except ValueError:
         number = 0
+    _check_part_number(req, number, raw)
+    return number
+
+
+def _check_part_number(req: S3Request, number: int, raw: str) -> None:
     if not 1 <= number <= req.config.max_parts:
         raise S3Error("InvalidArgument", f"Part number must be an integer between 1 and {req.config.max_parts}, "
                                          "inclusive", ArgumentName="partNumber", ArgumentValue=raw)
-    return number
 
 
 def _upload_id(req: S3Request) -> str:
@@ -40,9 +46,16 @@ def _upload_id(req: S3Request) -> str:
 @operation("CreateMultipartUpload")
 async def create_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    upload = req.store.create_upload(req.bucket, req.key, object_meta(req.headers))
+    meta = object_meta(req.headers)
+    # kept for the final object; the checksum rules build on them
+    for header, field in (("x-amz-checksum-algorithm", "checksum_algorithm"),
+                          ("x-amz-checksum-type", "checksum_type")):
+        if req.headers.get(header):
+            meta[field] = req.headers[header].upper()
+    upload = req.store.create_upload(req.bucket, req.key, meta)
     return xml_response("InitiateMultipartUploadResult", [
-        ("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)])
+        ("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)],
+        headers=abort_headers(req, upload))
 
 
 @operation("UploadPart")
@@ -92,8 +105,8 @@ def _copy_range(raw: str, size: int) -> tuple[int, int]:
                                          "bytes to copy", ArgumentName="x-amz-copy-source-range", ArgumentValue=raw)
     first, last = int(first_s), int(last_s)
     if last >= size:
-        raise S3Error("InvalidRange", f"Range specified is not valid for source object of size: {size}",
-                      status=416, RangeRequested=raw, ActualObjectSize=size)
+        raise S3Error("InvalidArgument", f"Range specified is not valid for source object of size: {size}",
+                      ArgumentName="x-amz-copy-source-range", ArgumentValue=raw)
     return first, last
 
 
@@ -119,9 +132,8 @@ def _parse_parts(body: bytes) -> list[CompletedPart]:
 async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
     parts = _parse_parts(await read_small(req, MAX_COMPLETE_BODY))
-    if len(parts) > req.config.max_parts:
-        raise S3Error("InvalidArgument", f"Part number must be an integer between 1 and {req.config.max_parts}, "
-                                         "inclusive", ArgumentName="partNumber")
+    for part in parts:
+        _check_part_number(req, part.part_number, str(part.part_number))
     if_match, if_none_match = write_conditions(req)
     expected_size = None
     raw_size = req.headers.get("x-amz-mp-object-size")
@@ -132,7 +144,7 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
     info = req.store.complete_upload(req.bucket, req.key, _upload_id(req), parts,
                                      min_part_size=req.config.min_part_size, expected_size=expected_size,
                                      if_match=if_match, if_none_match=if_none_match)
-    location = f"{req.http.scheme}://{req.http.host}/{req.bucket}/{req.key}"
+    location = f"{req.http.scheme}://{req.http.host}/{req.bucket}/{quote(req.key, safe='/')}"
     return xml_response("CompleteMultipartUploadResult", [
         ("Location", location), ("Bucket", req.bucket), ("Key", req.key), ("ETag", f'"{info.etag}"')],
         headers=version_headers(info))
@@ -193,4 +205,4 @@ async def list_parts(req: S3Request) -> web.StreamResponse:
                     ("ETag", f'"{p.etag}"'), ("Size", p.size)]) for p in parts],
         ("Initiator", OWNER), ("Owner", OWNER),
         ("StorageClass", upload.meta.get("storage_class", "STANDARD")),
-    ])
+    ], headers=abort_headers(req, upload))

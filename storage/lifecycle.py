@@ -1,0 +1,284 @@
+"""Bucket lifecycle: which objects and uploads a rule covers, when they
+expire, and the sweeps that enforce it.
+
+A bucket's configuration is stored as a tree of (element name, value) pairs
+mirroring S3's XML (the server validates it and renders it back); here it is
+read into `Rule`s. A lifecycle "day" is `day_seconds` long (86400 in
+production, shorter in tests), and like S3 every expiry is rounded up to the
+next day boundary (midnight UTC).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+from urllib.parse import parse_qsl
+
+from .base import StoreBase
+from .db import transaction
+from .models import ObjectInfo, UploadInfo
+
+Tree = list[Any]  # [[name, text-or-Tree], ...] as stored in the bucket's config
+
+
+def find(tree: Tree, name: str) -> Any:
+    """The value of the first element called `name`, or None."""
+    return next((v for n, v in tree if n == name), None)
+
+
+def find_all(tree: Tree, name: str) -> list[Any]:
+    return [v for n, v in tree if n == name]
+
+
+def parse_date(text: str) -> float:
+    """An ISO 8601 lifecycle date (2030-01-01T00:00:00.000Z, or a bare date) as epoch seconds."""
+    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.timestamp()
+
+
+@dataclass
+class Rule:
+    id: str
+    enabled: bool
+    prefix: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    size_gt: int | None = None
+    size_lt: int | None = None
+    expiration_days: int | None = None
+    expiration_date: float | None = None
+    expired_object_delete_marker: bool = False
+    abort_days: int | None = None
+    noncurrent_days: int | None = None
+    newer_noncurrent: int | None = None
+
+    @classmethod
+    def from_tree(cls, tree: Tree) -> "Rule":
+        rule = cls(find(tree, "ID") or "", find(tree, "Status") == "Enabled")
+        legacy_prefix = find(tree, "Prefix")
+        if legacy_prefix is not None:
+            rule.prefix = legacy_prefix
+        rule._read_filter(find(tree, "Filter") or [])
+        expiration = find(tree, "Expiration") or []
+        if find(expiration, "Days") is not None:
+            rule.expiration_days = int(find(expiration, "Days"))
+        if find(expiration, "Date") is not None:
+            rule.expiration_date = parse_date(find(expiration, "Date"))
+        rule.expired_object_delete_marker = find(expiration, "ExpiredObjectDeleteMarker") == "true"
+        abort = find(tree, "AbortIncompleteMultipartUpload") or []
+        if find(abort, "DaysAfterInitiation") is not None:
+            rule.abort_days = int(find(abort, "DaysAfterInitiation"))
+        noncurrent = find(tree, "NoncurrentVersionExpiration") or []
+        if find(noncurrent, "NoncurrentDays") is not None:
+            rule.noncurrent_days = int(find(noncurrent, "NoncurrentDays"))
+        if find(noncurrent, "NewerNoncurrentVersions") is not None:
+            rule.newer_noncurrent = int(find(noncurrent, "NewerNoncurrentVersions"))
+        return rule
+
+    def _read_filter(self, tree: Tree) -> None:
+        conditions = find(tree, "And") or tree
+        self.prefix = find(conditions, "Prefix") or self.prefix
+        for tag in find_all(conditions, "Tag") + find_all(conditions, "Tags"):
+            self.tags[find(tag, "Key") or ""] = find(tag, "Value") or ""
+        if find(conditions, "ObjectSizeGreaterThan") is not None:
+            self.size_gt = int(find(conditions, "ObjectSizeGreaterThan"))
+        if find(conditions, "ObjectSizeLessThan") is not None:
+            self.size_lt = int(find(conditions, "ObjectSizeLessThan"))
+
+    def covers(self, key: str, tags: dict[str, str], size: int) -> bool:
+        return (self.enabled and key.startswith(self.prefix)
+                and all(tags.get(k) == v for k, v in self.tags.items())
+                and (self.size_gt is None or size > self.size_gt)
+                and (self.size_lt is None or size < self.size_lt))
+
+    def covers_upload(self, key: str) -> bool:
+        # S3 refuses tag filters on upload rules; an upload has no size yet
+        return self.enabled and self.abort_days is not None and key.startswith(self.prefix)
+
+
+def rules_of(config: dict[str, Any]) -> list[Rule]:
+    """The rules of a bucket's stored config (empty when it has no lifecycle)."""
+    tree = config.get("lifecycle") or []
+    return [Rule.from_tree(r) for r in find_all(tree, "Rule")]
+
+
+def day_boundary(ts: float, day_seconds: float) -> float:
+    """The first day boundary at or after ts (midnight UTC for real days)."""
+    return math.ceil(ts / day_seconds) * day_seconds
+
+
+def abort_date(rules: Iterable[Rule], upload: UploadInfo, day_seconds: float) -> tuple[float, str] | None:
+    """When a lifecycle rule will abort this upload, and which rule: the earliest applies."""
+    dates = [(day_boundary(upload.initiated + r.abort_days * day_seconds, day_seconds), r.id)
+             for r in rules if r.covers_upload(upload.key) and r.abort_days is not None]
+    return min(dates) if dates else None
+
+
+def object_tags(meta: dict[str, Any]) -> dict[str, str]:
+    tagging = meta.get("tagging") or {}
+    if isinstance(tagging, str):
+        return dict(parse_qsl(tagging, keep_blank_values=True))
+    return dict(tagging)
+
+
+def expiry_of(rules: Iterable[Rule], obj: ObjectInfo, day_seconds: float) -> float | None:
+    """When the current version `obj` expires under the rules, if ever."""
+    times = []
+    for r in rules:
+        if not r.covers(obj.key, object_tags(obj.meta), obj.size):
+            continue
+        if r.expiration_days is not None:
+            times.append(day_boundary(obj.last_modified + r.expiration_days * day_seconds, day_seconds))
+        if r.expiration_date is not None:
+            times.append(r.expiration_date)
+    return min(times) if times else None
+
+
+@dataclass
+class SweepResult:
+    aborted: list[UploadInfo] = field(default_factory=list)
+    expired: list[ObjectInfo] = field(default_factory=list)
+    markers_removed: int = 0
+    noncurrent_removed: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.aborted) + len(self.expired) + self.markers_removed + self.noncurrent_removed
+
+
+class LifecycleOps(StoreBase):
+    """The sweeps the server's reaper runs. Each change is its own short
+    transaction that re-checks its condition, so a sweep racing a client's
+    write never removes what the client just wrote."""
+
+    def sweep(self, *, now: float | None = None, day_seconds: float = 86400.0,
+              upload_expiry: float | None = None, limit: int = 500) -> SweepResult:
+        """Enforce every bucket's lifecycle rules (and the server-wide upload
+        expiry) once, acting on at most about `limit` items per kind."""
+        now = time.time() if now is None else now
+        result = SweepResult()
+        if upload_expiry is not None:
+            for upload in self.uploads_older_than(now - upload_expiry)[:limit]:
+                if self._abort_if_open(upload):
+                    result.aborted.append(upload)
+        for bucket in self.list_buckets():  # type: ignore[attr-defined]
+            rules = rules_of(bucket.config)
+            if rules:
+                self._sweep_bucket(bucket.name, rules, now, day_seconds, limit, result)
+        return result
+
+    def _sweep_bucket(self, bucket: str, rules: list[Rule], now: float, day_seconds: float, limit: int,
+                      result: SweepResult) -> None:
+        for rule in rules:
+            if not rule.enabled:
+                continue
+            if rule.abort_days is not None:
+                cutoff = now - rule.abort_days * day_seconds
+                for upload in self.uploads_older_than(cutoff, bucket, rule.prefix)[:limit]:  # type: ignore
+                    if day_boundary(upload.initiated + rule.abort_days * day_seconds, day_seconds) <= now \
+                            and self._abort_if_open(upload):
+                        result.aborted.append(upload)
+            if rule.expiration_days is not None or rule.expiration_date is not None:
+                for obj in self._current_candidates(bucket, rule, now, day_seconds, limit):
+                    expiry = expiry_of([rule], obj, day_seconds)
+                    if expiry is not None and expiry <= now and self._expire_current(obj):
+                        result.expired.append(obj)
+            if rule.expired_object_delete_marker:
+                result.markers_removed += self._remove_lone_markers(bucket, rule, limit)
+            if rule.noncurrent_days is not None:
+                result.noncurrent_removed += self._expire_noncurrent(bucket, rule, now, day_seconds, limit)
+
+    def _current_candidates(self, bucket: str, rule: Rule, now: float, day_seconds: float,
+                            limit: int) -> list[ObjectInfo]:
+        # a version can only be due if it is older than the rule's days (rounding only adds time)
+        if rule.expiration_date is not None and rule.expiration_date <= now:
+            cutoff = now
+        elif rule.expiration_days is not None:
+            cutoff = now - rule.expiration_days * day_seconds
+        else:
+            return []
+        rows = self.db.execute(
+            "SELECT * FROM objects WHERE bucket=? AND key>=? AND is_latest=1 AND delete_marker=0"
+            " AND last_modified<=? ORDER BY key LIMIT ?",
+            (bucket, rule.prefix, cutoff, limit * 4)).fetchall()
+        return [o for o in map(ObjectInfo.from_row, rows) if o.key.startswith(rule.prefix)][:limit]
+
+    def _abort_if_open(self, upload: UploadInfo) -> bool:
+        with transaction(self.db) as db:
+            row = db.execute("SELECT 1 FROM uploads WHERE upload_id=? AND state='open'",
+                             (upload.upload_id,)).fetchone()
+            if row is None:
+                return False
+            self._drop_parts(upload.upload_id)
+            db.execute("DELETE FROM uploads WHERE upload_id=?", (upload.upload_id,))
+        self._collect_garbage()
+        return True
+
+    def _expire_current(self, obj: ObjectInfo) -> bool:
+        """Delete obj as S3's Expiration does (a delete marker in a versioned
+        bucket), only if it is still the key's current version."""
+        with transaction(self.db) as db:
+            row = db.execute("SELECT id FROM objects WHERE bucket=? AND key=? AND is_latest=1 AND delete_marker=0",
+                             (obj.bucket, obj.key)).fetchone()
+            if row is None or row[0] != obj.id:
+                return False
+            versioning = self.get_bucket(obj.bucket).versioning  # type: ignore[attr-defined]
+            if versioning is None:
+                self._drop_object(obj.id)
+            else:
+                self._add_delete_marker(obj.bucket, obj.key, versioning == "Enabled")  # type: ignore
+        self._collect_garbage()
+        return True
+
+    def _remove_lone_markers(self, bucket: str, rule: Rule, limit: int) -> int:
+        """Delete markers that are the only version left of their key."""
+        removed = 0
+        rows = self.db.execute(
+            "SELECT o.id, o.key FROM objects o WHERE o.bucket=? AND o.key>=? AND o.is_latest=1"
+            " AND o.delete_marker=1 AND NOT EXISTS (SELECT 1 FROM objects p WHERE p.bucket=o.bucket"
+            " AND p.key=o.key AND p.id<>o.id) ORDER BY o.key LIMIT ?", (bucket, rule.prefix, limit)).fetchall()
+        for object_id, key in rows:
+            if not key.startswith(rule.prefix):
+                continue
+            with transaction(self.db) as db:
+                alone = db.execute("SELECT COUNT(*) FROM objects WHERE bucket=? AND key=?",
+                                   (bucket, key)).fetchone()[0] == 1
+                still = db.execute("SELECT 1 FROM objects WHERE id=? AND delete_marker=1",
+                                   (object_id,)).fetchone()
+                if alone and still:
+                    self._drop_object(object_id)
+                    removed += 1
+        return removed
+
+    def _expire_noncurrent(self, bucket: str, rule: Rule, now: float, day_seconds: float, limit: int) -> int:
+        """Noncurrent versions whose successor is `noncurrent_days` old,
+        beyond the newest `newer_noncurrent` of them, go for good."""
+        assert rule.noncurrent_days is not None
+        removed = 0
+        keys = [r[0] for r in self.db.execute(
+            "SELECT DISTINCT key FROM objects WHERE bucket=? AND key>=? AND is_latest=0 ORDER BY key LIMIT ?",
+            (bucket, rule.prefix, limit))]
+        for key in keys:
+            if not key.startswith(rule.prefix):
+                continue
+            with transaction(self.db) as db:
+                versions = db.execute("SELECT id, is_latest, last_modified, size, meta FROM objects"
+                                      " WHERE bucket=? AND key=? ORDER BY seq DESC", (bucket, key)).fetchall()
+                noncurrent = 0
+                for newer, row in zip(versions, versions[1:]):
+                    if row["is_latest"]:
+                        continue
+                    noncurrent += 1
+                    if rule.newer_noncurrent is not None and noncurrent <= rule.newer_noncurrent:
+                        continue
+                    # a version became noncurrent when its successor was written
+                    due = day_boundary(newer["last_modified"] + rule.noncurrent_days * day_seconds, day_seconds)
+                    if due <= now and rule.covers(key, object_tags(json.loads(row["meta"])), row["size"]):
+                        self._drop_object(row["id"])
+                        removed += 1
+            self._collect_garbage()
+        return removed
