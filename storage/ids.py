@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
 
 _ID = re.compile(r"^[0-9a-f]{16}[0-9a-f]{32}$")
+_lock = threading.Lock()
+_last_ns = 0
 
 
 def time_ordered_id() -> str:
-    return f"{time.time_ns():016x}{secrets.token_hex(16)}"
+    # strictly increasing within a process, even if the clock repeats or steps back
+    global _last_ns
+    with _lock:
+        _last_ns = max(time.time_ns(), _last_ns + 1)
+        stamp = _last_ns
+    return f"{stamp:016x}{secrets.token_hex(16)}"
 
 
 def is_valid(value: str) -> bool:
