@@ -10,9 +10,8 @@ from typing import Any, Callable, Iterable
 
 from .models import Page
 
-# Sorts after every key that starts with a given prefix (U+10FFFF is the
-# largest code point; SQLite compares UTF-8 bytes, which matches code point order).
-AFTER_ALL = "\U0010ffff"
+# The largest code point. SQLite compares UTF-8 bytes, which matches code point order.
+MAX_CHAR = "\U0010ffff"
 
 # fetch(lower, inclusive, after_id, limit) -> rows in (key, id) order with key > lower
 # (key >= lower when inclusive), or key == lower and id > after_id when after_id is given.
@@ -49,7 +48,10 @@ def list_page(fetch: Fetch, key_of: Callable[[Any], str], id_of: Callable[[Any],
                     prefixes.append(common)
                     last_key, last_id = common, None
                 # skip every other key under this common prefix with one seek
-                after_key, inclusive, after_id = common + AFTER_ALL, False, None
+                after_key = _after_prefix(common)
+                if after_key is None:
+                    return Page(entries, prefixes, False, last_key, last_id)
+                inclusive, after_id = True, None
                 seeked = True
                 break
             if len(entries) + len(prefixes) >= max_items:
@@ -66,3 +68,15 @@ def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
         return None
     i = key.find(delimiter, len(prefix))
     return None if i < 0 else key[: i + len(delimiter)]
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The least string above every string that starts with prefix (None if
+    there is none): its last character incremented, dropping trailing MAX_CHARs."""
+    stem = prefix.rstrip(MAX_CHAR)
+    if not stem:
+        return None
+    nxt = ord(stem[-1]) + 1
+    if nxt == 0xD800:
+        nxt = 0xE000  # surrogates are not characters and never appear in keys
+    return stem[:-1] + chr(nxt)
