@@ -2,13 +2,16 @@
 in the <Error> document."""
 from __future__ import annotations
 
+import email.utils
 from typing import Any
 
-from storage.errors import StorageError
+from storage.errors import DeleteMarkerHit, StorageError
 
 # code -> (HTTP status, default message), as AWS documents them.
 ERRORS: dict[str, tuple[int, str]] = {
     "AccessDenied": (403, "Access Denied"),
+    "AuthorizationHeaderMalformed": (400, "The authorization header is malformed."),
+    "AuthorizationQueryParametersError": (400, "Error parsing the query-string authentication parameters."),
     "BadDigest": (400, "The Content-MD5 you specified did not match what we received."),
     "BucketAlreadyExists": (409, "The requested bucket name is not available."),
     "BucketAlreadyOwnedByYou": (409, "Your previous request to create the named bucket succeeded and you "
@@ -19,12 +22,15 @@ ERRORS: dict[str, tuple[int, str]] = {
     "EntityTooLarge": (400, "Your proposed upload exceeds the maximum allowed size"),
     "EntityTooSmall": (400, "Your proposed upload is smaller than the minimum allowed size"),
     "IllegalLocationConstraintException": (400, "The specified location-constraint is not valid"),
+    "IllegalVersioningConfigurationException": (400, "The Versioning element must be specified"),
     "IncompleteBody": (400, "You did not provide the number of bytes specified by the Content-Length HTTP "
                             "header"),
     "InternalError": (500, "We encountered an internal error. Please try again."),
     "InvalidAccessKeyId": (403, "The AWS Access Key Id you provided does not exist in our records."),
     "InvalidArgument": (400, "Invalid Argument"),
     "InvalidBucketName": (400, "The specified bucket is not valid."),
+    "InvalidBucketState": (409, "The request is not valid with the current state of the bucket."),
+    "InvalidChunkSizeError": (400, "Only the last chunk is allowed to have a size less than 8192 bytes"),
     "InvalidDigest": (400, "The Content-MD5 you specified is not valid."),
     "InvalidLocationConstraint": (400, "The specified location-constraint is not valid"),
     "InvalidPart": (400, "One or more of the specified parts could not be found.  The part may not have been "
@@ -38,17 +44,22 @@ ERRORS: dict[str, tuple[int, str]] = {
     "KeyTooLongError": (400, "Your key is too long"),
     "MalformedXML": (400, "The XML you provided was not well-formed or did not validate against our published "
                           "schema"),
+    "MalformedTrailerError": (400, "The request contained trailing data that was not well-formed or did not "
+                                   "conform to our published schema."),
     "MaxMessageLengthExceeded": (400, "Your request was too big."),
     "MetadataTooLarge": (400, "Your metadata headers exceed the maximum allowed metadata size."),
     "MethodNotAllowed": (405, "The specified method is not allowed against this resource."),
     "MissingContentLength": (411, "You must provide the Content-Length HTTP header."),
+    "MissingRequestBodyError": (400, "Request Body is empty"),
     "MissingSecurityHeader": (400, "Your request is missing a required header."),
     "NoSuchBucket": (404, "The specified bucket does not exist"),
     "NoSuchKey": (404, "The specified key does not exist."),
+    "NoSuchObjectLockConfiguration": (404, "The specified object does not have a ObjectLock configuration"),
     "NoSuchUpload": (404, "The specified upload does not exist. The upload ID may be invalid, or the upload may "
                           "have been aborted or completed."),
     "NoSuchVersion": (404, "The specified version does not exist."),
     "NotImplemented": (501, "A header you provided implies functionality that is not implemented."),
+    "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for this bucket"),
     "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold"),
     "RequestTimeTooSkewed": (403, "The difference between the request time and the current time is too "
                                   "large."),
@@ -71,8 +82,16 @@ class S3Error(Exception):
         super().__init__(f"{code}: {self.message}")
 
     @classmethod
-    def from_storage(cls, err: StorageError) -> "S3Error":
-        return cls(err.code, err.message or None, **err.fields)
+    def from_storage(cls, err: StorageError, method: str | None = None) -> "S3Error":
+        fields, headers = dict(err.fields), {}
+        if isinstance(err, DeleteMarkerHit):
+            # S3 says a delete marker stands there; one asked for by id may only be deleted
+            headers = {"x-amz-delete-marker": "true", "x-amz-version-id": err.marker_version_id}
+            if err.code == "MethodNotAllowed":
+                headers["Allow"] = "DELETE"
+                headers["Last-Modified"] = email.utils.formatdate(int(err.last_modified), usegmt=True)
+                fields = {"Method": method, **fields}
+        return cls(err.code, err.message or None, headers=headers, **fields)
 
 
 def not_implemented(what: str) -> S3Error:
