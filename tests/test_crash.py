@@ -1,0 +1,249 @@
+"""Crash safety: concurrent writers, the server SIGKILLed at random moments,
+restarted on the same data directory (durability fsync), and every write the
+client saw acknowledged must be there, byte for byte, and nothing else half-there.
+
+Each thread owns its keys, so per key the operations are sequential and the
+acceptable states are known: the last acknowledged one, plus whatever an
+unacknowledged (in-flight) operation would have produced. Every body carries
+the MD5 of its own payload, so a torn or mixed body is recognised on sight.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from server import ServerProcess
+
+ROUNDS = 7
+THREADS = 4
+KEYS_PER_THREAD = 4
+MIN_PART = 4096
+BUCKET = "crash"
+
+
+def body(rng: random.Random, lo: int = 1, hi: int = 96 * 1024) -> bytes:
+    """Self-verifying bytes: the hex MD5 of the payload, then the payload."""
+    payload = rng.randbytes(rng.randint(lo, hi))
+    return hashlib.md5(payload).hexdigest().encode() + payload
+
+
+def intact(data: bytes) -> bool:
+    return len(data) >= 32 and hashlib.md5(data[32:]).hexdigest().encode() == data[:32]
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+@dataclass
+class Upload:
+    upload_id: str
+    parts: dict[int, bytes] = field(default_factory=dict)  # acknowledged parts
+    maybe_parts: dict[int, list[bytes]] = field(default_factory=dict)  # in flight when the server died
+    maybe_gone: bool = False  # a Complete or Abort was in flight
+
+
+@dataclass
+class Key:
+    name: str
+    acked: str | None = None  # md5 of the acknowledged content; None: absent
+    maybe: set[str | None] = field(default_factory=set)  # outcomes of unacknowledged writes
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    unknown_creates: int = 0  # CreateMultipartUpload calls whose answer never came
+
+    def acceptable(self) -> set[str | None]:
+        return {self.acked} | self.maybe
+
+
+class Writer(threading.Thread):
+    """Random writes to its own keys until the server dies under it."""
+
+    def __init__(self, client: Any, keys: list[Key], seed: int) -> None:
+        super().__init__(daemon=True)
+        self.client, self.keys, self.rng = client, keys, random.Random(seed)
+        self.failures: list[str] = []
+        self.acked = 0
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            key = self.rng.choice(self.keys)
+            try:
+                self.step(key)
+            except ClientError as e:
+                # a definite refusal: nothing we do here should be refused
+                self.failures.append(f"{key.name}: {e.response['Error']}")
+                return
+            except Exception:
+                return  # the server is gone; what was in flight is recorded as maybe
+
+    def step(self, key: Key) -> None:
+        c, rng = self.client, self.rng
+        choice = rng.random()
+        if choice < 0.3:
+            data = body(rng)
+            key.maybe.add(md5(data))
+            c.put_object(Bucket=BUCKET, Key=key.name, Body=data)
+            key.acked, key.maybe = md5(data), set()
+        elif choice < 0.4:
+            key.maybe.add(None)
+            c.delete_object(Bucket=BUCKET, Key=key.name)
+            key.acked, key.maybe = None, set()
+        elif not key.uploads or choice < 0.45:
+            key.unknown_creates += 1
+            upload_id = c.create_multipart_upload(Bucket=BUCKET, Key=key.name)["UploadId"]
+            key.unknown_creates -= 1
+            key.uploads[upload_id] = Upload(upload_id)
+        else:
+            self.upload_step(key, rng.choice(list(key.uploads.values())))
+        self.acked += 1
+
+    def upload_step(self, key: Key, up: Upload) -> None:
+        c, rng = self.client, self.rng
+        choice = rng.random()
+        if choice < 0.65 or not up.parts:
+            number = rng.randint(1, 4)
+            data = body(rng, MIN_PART, 64 * 1024)
+            up.maybe_parts.setdefault(number, []).append(data)
+            etag = c.upload_part(Bucket=BUCKET, Key=key.name, UploadId=up.upload_id, PartNumber=number,
+                                 Body=data)["ETag"]
+            assert etag.strip('"') == md5(data)
+            up.parts[number] = data
+            up.maybe_parts.pop(number)
+        elif choice < 0.85:
+            whole = b"".join(up.parts[n] for n in sorted(up.parts))
+            up.maybe_gone = True
+            key.maybe.add(md5(whole))
+            c.complete_multipart_upload(Bucket=BUCKET, Key=key.name, UploadId=up.upload_id, MultipartUpload={
+                "Parts": [{"PartNumber": n, "ETag": md5(up.parts[n])} for n in sorted(up.parts)]})
+            del key.uploads[up.upload_id]
+            key.acked, key.maybe = md5(whole), set()
+        else:
+            up.maybe_gone = True
+            c.abort_multipart_upload(Bucket=BUCKET, Key=key.name, UploadId=up.upload_id)
+            del key.uploads[up.upload_id]
+
+
+def check_and_settle(client: Any, keys: list[Key]) -> None:
+    """After a restart: every key holds an acceptable state, whole; every
+    upload lists exactly its acknowledged parts (plus whole in-flight ones).
+    The model then adopts what is there."""
+    listed: dict[str, set[str]] = {}
+    for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=BUCKET):
+        for u in page.get("Uploads", []):
+            listed.setdefault(u["Key"], set()).add(u["UploadId"])
+    for key in keys:
+        try:
+            got = client.get_object(Bucket=BUCKET, Key=key.name)
+            data = got["Body"].read()
+            state: str | None = md5(data)
+            if "-" not in got["ETag"]:  # a single PUT: its own embedded MD5 must hold
+                assert intact(data) and got["ETag"].strip('"') == state, f"{key.name}: torn content"
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "NoSuchKey", e.response
+            state = None
+        assert state in key.acceptable(), f"{key.name}: {state} not in {key.acceptable()}"
+        key.acked, key.maybe = state, set()
+        present = listed.pop(key.name, set())
+        for up in list(key.uploads.values()):
+            if up.upload_id not in present:
+                assert up.maybe_gone, f"{key.name}: acknowledged upload {up.upload_id} vanished"
+                del key.uploads[up.upload_id]
+                continue
+            present.discard(up.upload_id)
+            up.maybe_gone = False
+            _settle_parts(client, key, up)
+        assert len(present) <= key.unknown_creates, f"{key.name}: uploads nobody created: {present}"
+        for upload_id in present:  # created, but the answer never reached us
+            client.abort_multipart_upload(Bucket=BUCKET, Key=key.name, UploadId=upload_id)
+        key.unknown_creates = 0
+    assert not listed, f"uploads for unknown keys: {listed}"
+
+
+def _settle_parts(client: Any, key: Key, up: Upload) -> None:
+    parts = client.list_parts(Bucket=BUCKET, Key=key.name, UploadId=up.upload_id).get("Parts", [])
+    seen = {p["PartNumber"]: (p["ETag"].strip('"'), p["Size"]) for p in parts}
+    for number in set(seen) | set(up.parts) | set(up.maybe_parts):
+        candidates = ([up.parts[number]] if number in up.parts else []) + up.maybe_parts.get(number, [])
+        if number not in seen:
+            assert number not in up.parts, f"{key.name}: acknowledged part {number} vanished"
+            continue
+        match = [d for d in candidates if (md5(d), len(d)) == seen[number]]
+        assert match, f"{key.name}: part {number} is {seen[number]}, none of the bodies sent"
+        up.parts[number] = match[0]
+    up.maybe_parts = {}
+
+
+def fsck(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "s3emu", "fsck", "--data-dir", str(data_dir), "--grace", "0",
+                           "--verify-digests"], capture_output=True, text=True, timeout=60)
+
+
+def count_files(data_dir: Path) -> tuple[int, int]:
+    """Data files on disk, and files the metadata refers to."""
+    on_disk = sum(1 for sub in (data_dir / "blobs").iterdir() for _ in sub.iterdir())
+    db = sqlite3.connect(f"file:{data_dir / 'meta.sqlite3'}?mode=ro", uri=True)
+    try:
+        refs = db.execute("SELECT COUNT(*) FROM (SELECT file FROM segments UNION SELECT file FROM parts)").fetchone()
+    finally:
+        db.close()
+    return on_disk, refs[0]
+
+
+def test_sigkill_during_concurrent_writes_loses_nothing(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    srv = ServerProcess(data_dir, "--durability", "fsync", "--min-part-size", str(MIN_PART), "--no-access-log")
+    srv.start()
+    rng = random.Random(int.from_bytes(os.urandom(4), "big"))
+    try:
+        srv.client().create_bucket(Bucket=BUCKET)
+        keys = [Key(f"{prefix}/{t}-{i}") for t in range(THREADS) for i, prefix in
+                enumerate(["a", "b/c", "d", "e"][:KEYS_PER_THREAD])]
+        total_acked = 0
+        for round_no in range(ROUNDS):
+            writers = [Writer(srv.client(), keys[t * KEYS_PER_THREAD:(t + 1) * KEYS_PER_THREAD],
+                              rng.randrange(1 << 30)) for t in range(THREADS)]
+            for w in writers:
+                w.start()
+            time.sleep(rng.uniform(0.3, 1.5))
+            srv.kill()
+            for w in writers:
+                w.join(30)
+                assert not w.is_alive()
+                assert not w.failures, w.failures
+                total_acked += w.acked
+            srv.start()
+            report = fsck(data_dir)
+            assert report.returncode == 0, report.stdout + report.stderr
+            on_disk, referenced = count_files(data_dir)
+            assert on_disk == referenced, f"round {round_no}: {on_disk} files, {referenced} referenced"
+            check_and_settle(srv.client(), keys)
+        assert total_acked > ROUNDS * THREADS  # the writers did get work done between kills
+        # every upload left open can still be completed, and yields its parts
+        client = srv.client()
+        for key in keys:
+            for up in list(key.uploads.values()):
+                if not up.parts:
+                    continue
+                numbers = sorted(up.parts)
+                etag = client.complete_multipart_upload(
+                    Bucket=BUCKET, Key=key.name, UploadId=up.upload_id,
+                    MultipartUpload={"Parts": [{"PartNumber": n, "ETag": md5(up.parts[n])} for n in numbers]})["ETag"]
+                assert etag.strip('"').endswith(f"-{len(numbers)}")
+                got = client.get_object(Bucket=BUCKET, Key=key.name)["Body"].read()
+                assert got == b"".join(up.parts[n] for n in numbers)
+        report = fsck(data_dir)
+        assert report.returncode == 0, report.stdout + report.stderr
+    finally:
+        srv.stop()
