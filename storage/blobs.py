@@ -40,6 +40,9 @@ class BlobStore:
         self.tmp.mkdir(parents=True, exist_ok=True)
         for i in range(256):  # made once, so a write never waits on a mkdir
             (self.blobs / f"{i:02x}").mkdir(parents=True, exist_ok=True)
+        if durable:  # the directories themselves must survive a power cut, like the files in them
+            for directory in (self.blobs, root):
+                _fsync_dir(directory)
 
     def path(self, file: str) -> Path:
         # ids are hex we generated; refuse anything else rather than trust it.

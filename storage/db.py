@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .errors import StorageFull
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
     name        TEXT PRIMARY KEY,
@@ -99,11 +101,19 @@ def connect(path: Path, durable: bool) -> sqlite3.Connection:
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A write transaction that takes the write lock up front, so a
     read-check-write sequence inside it cannot interleave with another writer."""
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as e:
+        message = str(e).lower()
+        if "disk is full" in message:
+            raise StorageFull("The data directory's disk is full; nothing was stored") from e
+        if "readonly" in message or "read-only" in message:
+            raise StorageFull("The data directory is not writable; nothing was stored") from e
         raise
-    else:
-        conn.execute("COMMIT")

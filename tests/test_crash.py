@@ -19,8 +19,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+import pytest
 from botocore.exceptions import ClientError
 
 from server import ServerProcess
@@ -245,5 +246,89 @@ def test_sigkill_during_concurrent_writes_loses_nothing(tmp_path: Path) -> None:
                 assert got == b"".join(up.parts[n] for n in numbers)
         report = fsck(data_dir)
         assert report.returncode == 0, report.stdout + report.stderr
+    finally:
+        srv.stop()
+
+
+# -- a full disk and a read-only data directory ------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 4 MiB filesystem (tmpfs) to fill up; skipped where mounting is not permitted."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def _error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
+    r = excinfo.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
+
+
+def test_disk_full_is_a_clear_error_and_reads_go_on(small_disk: Path) -> None:
+    data_dir = small_disk / "data"
+    srv = ServerProcess(data_dir, "--durability", "fsync", "--min-part-size", "1", "--no-access-log").start()
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket=BUCKET)
+        keep = os.urandom(100 * 1024)
+        c.put_object(Bucket=BUCKET, Key="keep", Body=keep)
+        upload_id = c.create_multipart_upload(Bucket=BUCKET, Key="mp")["UploadId"]
+        part1 = c.upload_part(Bucket=BUCKET, Key="mp", UploadId=upload_id, PartNumber=1, Body=b"p" * 1000)["ETag"]
+
+        with pytest.raises(ClientError) as excinfo:
+            c.put_object(Bucket=BUCKET, Key="big", Body=os.urandom(6 * 1024 * 1024))
+        assert _error_of(excinfo) == (500, "InternalError", "The data directory's disk is full; nothing was stored")
+        with pytest.raises(ClientError) as excinfo:
+            c.upload_part(Bucket=BUCKET, Key="mp", UploadId=upload_id, PartNumber=2, Body=os.urandom(6 << 20))
+        assert _error_of(excinfo)[:2] == (500, "InternalError")
+        assert "disk is full" in _error_of(excinfo)[2]
+
+        # nothing half-written: no object, no part 2, no leftover file; the rest still reads
+        assert [o["Key"] for o in c.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["keep"]
+        assert [p["PartNumber"] for p in c.list_parts(Bucket=BUCKET, Key="mp", UploadId=upload_id)["Parts"]] == [1]
+        assert c.get_object(Bucket=BUCKET, Key="keep")["Body"].read() == keep
+        assert list((data_dir / "tmp").iterdir()) == []
+        report = fsck(data_dir)
+        assert report.returncode == 0, report.stdout
+        # the space came back: small writes work again
+        c.put_object(Bucket=BUCKET, Key="small", Body=b"fits")
+        c.complete_multipart_upload(Bucket=BUCKET, Key="mp", UploadId=upload_id,
+                                    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part1}]})
+        assert c.get_object(Bucket=BUCKET, Key="mp")["Body"].read() == b"p" * 1000
+    finally:
+        srv.stop()
+
+
+def test_unwritable_data_directory_is_a_clear_error_and_reads_go_on(tmp_path: Path) -> None:
+    """tmp/ made immutable (chattr +i, which binds root too): no data file can be created."""
+    data_dir = tmp_path / "data"
+    srv = ServerProcess(data_dir, "--durability", "fsync", "--no-access-log").start()
+    tmp_dir = data_dir / "tmp"
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket=BUCKET)
+        c.put_object(Bucket=BUCKET, Key="keep", Body=b"still here")
+        locked = subprocess.run(["chattr", "+i", str(tmp_dir)], capture_output=True)
+        if locked.returncode != 0:
+            pytest.skip(f"chattr +i is not available here: {locked.stderr.decode().strip()}")
+        try:
+            with pytest.raises(ClientError) as excinfo:
+                c.put_object(Bucket=BUCKET, Key="new", Body=b"x" * 1000)
+            status, code, message = _error_of(excinfo)
+            assert (status, code) == (500, "InternalError")
+            assert message.startswith("The data directory is not writable") and "nothing was stored" in message
+            assert c.get_object(Bucket=BUCKET, Key="keep")["Body"].read() == b"still here"
+            assert [o["Key"] for o in c.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["keep"]
+        finally:
+            subprocess.run(["chattr", "-i", str(tmp_dir)], capture_output=True)
+        c.put_object(Bucket=BUCKET, Key="new", Body=b"now it works")
+        assert c.get_object(Bucket=BUCKET, Key="new")["Body"].read() == b"now it works"
     finally:
         srv.stop()
