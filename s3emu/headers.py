@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from storage import ObjectInfo, etag_matches
 
 from .errors import S3Error
+from .xml import iso8601
 
 # Headers a write stores and every read returns as they were sent.
 STORED_HEADERS = ("Content-Type", "Content-Encoding", "Content-Disposition", "Content-Language",
@@ -47,9 +48,9 @@ def object_meta(headers: Mapping[str, str]) -> dict[str, Any]:
         kept.pop("Content-Encoding", None)
     kept.setdefault("Content-Type", DEFAULT_CONTENT_TYPE)
     user = {k[len("x-amz-meta-"):].lower(): v for k, v in headers.items() if k.lower().startswith("x-amz-meta-")}
-    if sum(len(k.encode()) + len(v.encode()) for k, v in user.items()) > USER_META_LIMIT:
-        raise S3Error("MetadataTooLarge", Size=sum(len(k) + len(v) for k, v in user.items()),
-                      MaxSizeAllowed=USER_META_LIMIT)
+    user_size = sum(len(k.encode()) + len(v.encode()) for k, v in user.items())
+    if user_size > USER_META_LIMIT:
+        raise S3Error("MetadataTooLarge", Size=user_size, MaxSizeAllowed=USER_META_LIMIT)
     storage_class = headers.get("x-amz-storage-class", "STANDARD")
     if storage_class not in STORAGE_CLASSES:
         raise S3Error("InvalidStorageClass", StorageClassRequested=storage_class)
@@ -71,11 +72,24 @@ def object_headers(info: ObjectInfo) -> dict[str, str]:
     storage_class = info.meta.get("storage_class", "STANDARD")
     if storage_class != "STANDARD":
         out["x-amz-storage-class"] = storage_class
-    if info.version_id != "null":
+    if info.version_id != "null" or info.versioned:
         out["x-amz-version-id"] = info.version_id
+    out.update(lock_headers(info))
     tagging = info.meta.get("tagging")
     if tagging:
         out["x-amz-tagging-count"] = str(len([t for t in tagging.split("&") if t]))
+    return out
+
+
+def lock_headers(info: ObjectInfo) -> dict[str, str]:
+    """A version's Object Lock retention and legal hold, as GET and HEAD report them."""
+    lock = info.meta.get("lock") or {}
+    out = {}
+    if lock.get("mode"):
+        out["x-amz-object-lock-mode"] = lock["mode"]
+        out["x-amz-object-lock-retain-until-date"] = iso8601(lock["until"])
+    if lock.get("legal_hold"):
+        out["x-amz-object-lock-legal-hold"] = lock["legal_hold"]
     return out
 
 

@@ -163,11 +163,16 @@ def test_list_buckets(s3: Any, server: ServerProcess) -> None:
 
 
 def test_every_response_has_request_ids(server: ServerProcess, bucket: str) -> None:
-    for method, path in [("GET", "/"), ("HEAD", f"/{bucket}"), ("GET", f"/{bucket}/missing"),
-                         ("HEAD", f"/{bucket}/missing"), ("GET", "/no-such-bucket-x/k")]:
-        raw = request(server.endpoint, method, path)
+    ids = set()
+    for method, path in [("PUT", f"/{bucket}/k"), ("GET", f"/{bucket}/k"), ("HEAD", f"/{bucket}/k"),
+                         ("GET", "/"), ("HEAD", f"/{bucket}"), ("GET", f"/{bucket}/missing"),
+                         ("HEAD", f"/{bucket}/missing"), ("GET", "/no-such-bucket-x/k"), ("GET", f"/{bucket}"),
+                         ("DELETE", f"/{bucket}/k")]:
+        raw = request(server.endpoint, method, path, body=b"x" if method == "PUT" else b"")
+        ids.add(raw.headers["x-amz-request-id"])
         assert raw.headers["x-amz-request-id"], (method, path)
         assert raw.headers["x-amz-id-2"], (method, path)
+    assert len(ids) == 10  # one per request
 
 
 def test_no_such_bucket_error_document(server: ServerProcess) -> None:

@@ -125,7 +125,25 @@ def test_user_metadata_limit(s3: Any, bucket: str) -> None:
         s3.put_object(Bucket=bucket, Key="k2", Body=b"x", Metadata={"k": "v" * 2048})
     assert error_of(exc) == ("MetadataTooLarge", 400)
     assert exc.value.response["Error"]["MaxSizeAllowed"] == "2048"
+    assert exc.value.response["Error"]["Size"] == "2049"
     assert absent(s3, bucket, "k2")
+
+
+def test_conditional_put(s3: Any, bucket: str) -> None:
+    first = s3.put_object(Bucket=bucket, Key="k", Body=b"one", IfNoneMatch="*")
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"two", IfNoneMatch="*")
+    assert error_of(exc) == ("PreconditionFailed", 412)
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"two", IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert error_of(exc) == ("PreconditionFailed", 412)
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="absent", Body=b"x", IfMatch=first["ETag"])
+    assert error_of(exc) == ("NoSuchKey", 404)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"one"
+    s3.put_object(Bucket=bucket, Key="k", Body=b"three", IfMatch=first["ETag"])
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"three"
+    assert absent(s3, bucket, "absent")
 
 
 # -- GetObject: Range ---------------------------------------------------------
