@@ -45,7 +45,10 @@ def send(request: AWSRequest) -> requests.Response:
 
 
 def error_of(response: Any) -> dict[str, str]:
-    """The fields of an S3 <Error> document (a requests or http.client response)."""
-    body = response.content if hasattr(response, "content") else response.read()
+    """The fields of an S3 <Error> document (bytes, or a requests or http.client response)."""
+    if isinstance(response, bytes):
+        body = response
+    else:
+        body = response.content if hasattr(response, "content") else response.read()
     root = etree.fromstring(body)
     return {child.tag: child.text or "" for child in root}
