@@ -63,7 +63,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     except StorageError as err:
         if err.code == "InternalError":
             log.error("%s %s: %s", req.operation, req.resource, err.message)
-        response = error_response(req, S3Error.from_storage(err))
+        response = error_response(req, S3Error.from_storage(err, request.method))
     except (ClientPayloadError, ConnectionResetError) as err:
         # the client went away mid-body: nothing was stored; answer if it still listens
         response = error_response(req, S3Error("IncompleteBody", str(err) or None))

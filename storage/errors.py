@@ -67,6 +67,39 @@ class InvalidRequest(StorageError):
     code = "InvalidRequest"
 
 
+class InvalidArgument(StorageError):
+    code = "InvalidArgument"
+
+
+class NoSuchVersion(StorageError):
+    code = "NoSuchVersion"
+
+
+class DeleteMarkerHit(StorageError):
+    """The version a read addressed is a delete marker: NoSuchKey when it was
+    the key's current version, MethodNotAllowed when asked for by version id."""
+
+    def __init__(self, marker_version_id: str, last_modified: float, by_version: bool, key: str) -> None:
+        if by_version:
+            super().__init__("The specified method is not allowed against this resource.",
+                             ResourceType="DeleteMarker")
+        else:
+            super().__init__("The specified key does not exist.", Key=key)
+        self.code = "MethodNotAllowed" if by_version else "NoSuchKey"
+        self.marker_version_id = marker_version_id
+        self.last_modified = last_modified
+
+
+class ObjectLocked(StorageError):
+    """A retention period or legal hold protects this version."""
+
+    code = "AccessDenied"
+
+
+class InvalidBucketState(StorageError):
+    code = "InvalidBucketState"
+
+
 class PreconditionFailed(StorageError):
     code = "PreconditionFailed"
 

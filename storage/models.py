@@ -47,12 +47,16 @@ class ObjectInfo:
     meta: dict[str, Any]
     is_latest: bool = True
     delete_marker: bool = False
+    seq: int = 0  # orders the versions of a key: newer is larger
+    # set by reads that know the bucket: it has (or had) versioning on, so even
+    # the 'null' version id is reported to clients
+    versioned: bool = False
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "ObjectInfo":
         return cls(row["id"], row["bucket"], row["key"], row["version_id"], row["size"],
                    row["etag"], row["last_modified"], row["parts_count"], json.loads(row["meta"]),
-                   bool(row["is_latest"]), bool(row["delete_marker"]))
+                   bool(row["is_latest"]), bool(row["delete_marker"]), row["seq"])
 
 
 @dataclass

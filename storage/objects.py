@@ -12,10 +12,11 @@ from .base import StoreBase
 from .blobs import Blob
 from .db import transaction
 from .digests import b64
-from .errors import NoSuchKey, PreconditionFailed, StorageError
+from .errors import DeleteMarkerHit, NoSuchKey, NoSuchVersion, PreconditionFailed, StorageError
 from .ids import time_ordered_id
 from .listing import list_page
 from .models import ObjectInfo, Page, Segment
+from .versions import check_deletable, check_version_id, with_default_retention
 
 READ_CHUNK = 1 << 20
 
@@ -91,13 +92,14 @@ class ObjectOps(StoreBase):
         current = self._current(bucket, key)
         check_write_conditions(current, if_match, if_none_match)
         version_id = time_ordered_id() if b.versioning == "Enabled" else "null"
+        now = time.time()
+        meta = with_default_retention(b, meta, now)
         if version_id == "null":
             for row in db.execute("SELECT id FROM objects WHERE bucket=? AND key=? AND version_id='null'",
                                   (bucket, key)).fetchall():
                 self._drop_object(row[0])
         db.execute("UPDATE objects SET is_latest=0 WHERE bucket=? AND key=? AND is_latest=1", (bucket, key))
         size = sum(s.size for s in segments)
-        now = time.time()
         cur = db.execute(
             "INSERT INTO objects(bucket, key, version_id, seq, is_latest, size, etag, last_modified,"
             " parts_count, meta) VALUES (?,?,?,"
@@ -110,7 +112,8 @@ class ObjectOps(StoreBase):
             ((object_id, s.part_number, s.start, s.size, s.file, s.etag, json.dumps(s.checksums))
              for s in segments))
         assert object_id is not None
-        return ObjectInfo(object_id, bucket, key, version_id, size, etag, now, parts_count, meta)
+        return ObjectInfo(object_id, bucket, key, version_id, size, etag, now, parts_count, meta,
+                          versioned=b.versioning is not None)
 
     # -- reading -------------------------------------------------------------
 
@@ -121,15 +124,24 @@ class ObjectOps(StoreBase):
         return ObjectInfo.from_row(row) if row else None
 
     def get_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
-        self.get_bucket(bucket)
+        """The key's current version, or the version asked for; a delete
+        marker there is DeleteMarkerHit."""
+        b = self.get_bucket(bucket)
         if version_id is None:
-            info = self._current(bucket, key)
+            row = self.db.execute("SELECT * FROM objects WHERE bucket=? AND key=? AND is_latest=1",
+                                  (bucket, key)).fetchone()
+            if row is None:
+                raise NoSuchKey("The specified key does not exist.", Key=key)
         else:
+            check_version_id(version_id)
             row = self.db.execute("SELECT * FROM objects WHERE bucket=? AND key=? AND version_id=?",
                                   (bucket, key, version_id)).fetchone()
-            info = ObjectInfo.from_row(row) if row else None
-        if info is None:
-            raise NoSuchKey("The specified key does not exist.", Key=key)
+            if row is None:
+                raise NoSuchVersion("The specified version does not exist.", Key=key, VersionId=version_id)
+        info = ObjectInfo.from_row(row)
+        if info.delete_marker:
+            raise DeleteMarkerHit(info.version_id, info.last_modified, version_id is not None, key)
+        info.versioned = b.versioning is not None
         return info
 
     def segments(self, object_id: int) -> list[Segment]:
@@ -173,11 +185,16 @@ class ObjectOps(StoreBase):
 
     # -- deleting ------------------------------------------------------------
 
-    def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> Deleted:
+    def delete_object(self, bucket: str, key: str, version_id: str | None = None, *,
+                      bypass_governance: bool = False) -> Deleted:
+        """Unversioned: the key goes. Versioned: a delete marker on top, or
+        with version_id that version for good (unless Object Lock protects it)."""
+        if version_id is not None:
+            check_version_id(version_id)
         with transaction(self.db) as db:
             b = self.get_bucket(bucket)
             if version_id is not None:
-                result = self._delete_version(bucket, key, version_id)
+                result = self._delete_version(bucket, key, version_id, bypass_governance)
             elif b.versioning is None:
                 for row in db.execute("SELECT id FROM objects WHERE bucket=? AND key=?", (bucket, key)).fetchall():
                     self._drop_object(row[0])
@@ -187,11 +204,12 @@ class ObjectOps(StoreBase):
         self._collect_garbage()
         return result
 
-    def _delete_version(self, bucket: str, key: str, version_id: str) -> Deleted:
-        row = self.db.execute("SELECT id, is_latest, delete_marker FROM objects WHERE bucket=? AND key=?"
+    def _delete_version(self, bucket: str, key: str, version_id: str, bypass_governance: bool) -> Deleted:
+        row = self.db.execute("SELECT id, is_latest, delete_marker, meta FROM objects WHERE bucket=? AND key=?"
                               " AND version_id=?", (bucket, key, version_id)).fetchone()
         if row is None:
             return Deleted(version_id, False)
+        check_deletable(json.loads(row["meta"]), bypass_governance)
         self._drop_object(row["id"])
         if row["is_latest"]:
             self.db.execute("UPDATE objects SET is_latest=1 WHERE id=(SELECT id FROM objects WHERE bucket=?"

@@ -19,5 +19,6 @@ def operation(name: str) -> Callable[[Handler], Handler]:
 
 
 def load_all() -> dict[str, Handler]:
-    from . import buckets, lifecycle, listing, multipart, objects  # noqa: F401  (they register themselves)
+    from . import (buckets, lifecycle, listing, multipart, objectlock, objects,  # noqa: F401
+                   versioning)  # (they register themselves)
     return HANDLERS

@@ -18,6 +18,7 @@ from . import operation
 from .buckets import OWNER
 from .lifecycle import abort_headers
 from .listing import url_encoder
+from .objectlock import write_lock
 from .objects import copy_source, md5_verifier, version_headers, write_conditions
 
 MAX_COMPLETE_BODY = 4 * 1024 * 1024
@@ -46,7 +47,7 @@ def _upload_id(req: S3Request) -> str:
 @operation("CreateMultipartUpload")
 async def create_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    meta = object_meta(req.headers)
+    meta = {**object_meta(req.headers), **write_lock(req)}
     # kept for the final object; the checksum rules build on them
     for header, field in (("x-amz-checksum-algorithm", "checksum_algorithm"),
                           ("x-amz-checksum-type", "checksum_type")):
@@ -86,7 +87,8 @@ async def upload_part_copy(req: S3Request) -> web.StreamResponse:
     body = req.store.read_range(source, first, last)
     part = await req.store.upload_part(req.bucket, req.key, _upload_id(req), number, body,
                                        size=max(0, last - first + 1))
-    headers = {"x-amz-copy-source-version-id": source.version_id} if source.version_id != "null" else {}
+    headers = {"x-amz-copy-source-version-id": source.version_id} \
+        if source.version_id != "null" or source.versioned else {}
     return xml_response("CopyPartResult", [("ETag", f'"{part.etag}"'),
                                            ("LastModified", iso8601(part.last_modified))], headers=headers)
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from storage import ObjectInfo
 from storage.blobs import Blob
+from storage.errors import DeleteMarkerHit
 
 from ..body import content_md5, declared_length, payload, read_small
 from ..errors import S3Error
@@ -18,6 +19,7 @@ from ..request import S3Request, check_key
 from ..responses import SpansResponse, empty_response, xml_response
 from ..xml import children, child_text, iso8601, parse
 from . import operation
+from .objectlock import bypass_governance, write_lock
 
 MAX_DELETE_KEYS = 1000
 
@@ -41,13 +43,14 @@ def write_conditions(req: S3Request) -> tuple[str | None, str | None]:
 
 
 def version_headers(info: ObjectInfo) -> dict[str, str]:
-    return {"x-amz-version-id": info.version_id} if info.version_id != "null" else {}
+    """x-amz-version-id, which buckets never versioned leave out ('null' once versioning was set)."""
+    return {"x-amz-version-id": info.version_id} if info.version_id != "null" or info.versioned else {}
 
 
 @operation("PutObject")
 async def put_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    meta = object_meta(req.headers)
+    meta = {**object_meta(req.headers), **write_lock(req, put=True)}
     size = declared_length(req)
     if size > req.config.max_object_size:
         raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=req.config.max_object_size)
@@ -118,7 +121,8 @@ async def _read(req: S3Request, head: bool) -> web.StreamResponse:
 @operation("DeleteObject")
 async def delete_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    deleted = req.store.delete_object(req.bucket, req.key, req.param("versionId"))
+    deleted = req.store.delete_object(req.bucket, req.key, req.param("versionId"),
+                                      bypass_governance=bypass_governance(req))
     headers = {}
     if deleted.delete_marker:
         headers["x-amz-delete-marker"] = "true"
@@ -148,7 +152,8 @@ async def delete_objects(req: S3Request) -> web.StreamResponse:
             raise S3Error("MalformedXML")
         try:
             check_key(key)
-            deleted = req.store.delete_object(req.bucket, key, version_id)
+            deleted = req.store.delete_object(req.bucket, key, version_id,
+                                              bypass_governance=bypass_governance(req))
         except Exception as exc:  # one key's failure is reported in its own Error entry
             err = exc if isinstance(exc, S3Error) else S3Error(getattr(exc, "code", "InternalError"),
                                                                getattr(exc, "message", None) or None)
@@ -186,7 +191,13 @@ def parse_copy_source(req: S3Request) -> tuple[str, str, str | None]:
 def copy_source(req: S3Request) -> ObjectInfo:
     """The source object of a copy, after its x-amz-copy-source-if-* conditions."""
     bucket, key, version_id = parse_copy_source(req)
-    source = req.store.get_object(bucket, key, version_id)
+    try:
+        source = req.store.get_object(bucket, key, version_id)
+    except DeleteMarkerHit as hit:
+        if hit.code == "MethodNotAllowed":
+            raise S3Error("InvalidRequest", "The source of a copy request may not specifically refer to a delete "
+                                            "marker by version id.") from None
+        raise
     check_read_conditions(req.headers, source, prefix="x-amz-copy-source-")
     return source
 
@@ -202,13 +213,14 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
     if directive == "REPLACE":
         meta = object_meta(req.headers)
     else:
-        meta = {k: v for k, v in source.meta.items() if k != "checksums"}
+        meta = {k: v for k, v in source.meta.items() if k not in ("checksums", "lock")}
         if "x-amz-storage-class" in req.headers:
             meta["storage_class"] = object_meta(req.headers)["storage_class"]
     if req.headers.get("x-amz-tagging-directive", "COPY").upper() == "REPLACE":
         meta.pop("tagging", None)
         if "x-amz-tagging" in req.headers:
             meta["tagging"] = req.headers["x-amz-tagging"]
+    meta.update(write_lock(req))  # the copy's own Object Lock settings, never the source's
     same = (source.bucket, source.key) == (req.bucket, req.key)
     changes = directive == "REPLACE" or any(h in req.headers for h in (
         "x-amz-storage-class", "x-amz-website-redirect-location", "x-amz-server-side-encryption"))
@@ -219,7 +231,7 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
     info = await req.store.put_object(req.bucket, req.key, req.store.read_range(source, 0, source.size - 1),
                                       meta=meta, size=source.size)
     headers = version_headers(info)
-    if source.version_id != "null":
+    if source.version_id != "null" or source.versioned:
         headers["x-amz-copy-source-version-id"] = source.version_id
     return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),
                                              ("LastModified", iso8601(info.last_modified))], headers=headers)
