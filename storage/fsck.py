@@ -164,7 +164,10 @@ def _check_file(store: Store, ref: _Ref, verify_digests: bool, report: Report) -
         return Problem(kind, ref.owner, f"data file {ref.file} holds {size} bytes, {ref.size} recorded")
     if verify_digests:
         report.checked_bytes += size
-        actual = _md5(path)
+        try:
+            actual = _md5(path)
+        except FileNotFoundError:
+            return Problem("missing", ref.owner, f"data file {ref.file} is missing")
         if actual != ref.md5:
             return Problem("digest", ref.owner, f"data file {ref.file} has MD5 {actual}, {ref.md5} recorded")
     return None
