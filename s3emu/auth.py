@@ -225,6 +225,11 @@ def _verify_v4_query(req: S3Request, payload: str) -> tuple[str, Signed | None]:
     secret = _secret(req, cred.access_key)
     sigv4.check_expiry(signed_at, expires, _now())
     signed_headers = [h.strip() for h in q["X-Amz-SignedHeaders"].lower().split(";") if h.strip()]
+    unsigned = sorted({h.lower() for h in req.headers if h.lower().startswith("x-amz-")} - set(signed_headers)
+                      - {"x-amz-content-sha256"})
+    if unsigned:
+        raise S3Error("AccessDenied", "There were headers present in the request which were not signed",
+                      HeadersNotSigned=", ".join(unsigned))
     if "x-amz-content-sha256" not in signed_headers:
         payload = q.get("X-Amz-Content-Sha256", sigv4.UNSIGNED_PAYLOAD)
     path, query = _raw_path_and_query(req)

@@ -266,6 +266,17 @@ def test_tampered_presigned_url_is_signature_does_not_match(v4: Any, s3: Any, bu
         assert "UNSIGNED-PAYLOAD" in err["CanonicalRequest"]
 
 
+def test_presigned_url_with_unsigned_amz_headers(v4: Any, bucket: str) -> None:
+    url = v4.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k"})
+    r = requests.put(url, data=b"x", headers={"x-amz-meta-extra": "1", "x-amz-tagging": "a=b"}, timeout=30)
+    assert r.status_code == 403
+    err = error_of(r)
+    assert err["Code"] == "AccessDenied"
+    assert err["HeadersNotSigned"] == "x-amz-meta-extra, x-amz-tagging"
+    signed = v4.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k", "Metadata": {"a": "b"}})
+    assert requests.put(signed, data=b"x", headers={"x-amz-meta-a": "b"}, timeout=30).status_code == 200
+
+
 def test_expired_presigned_url(v4: Any, s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     url = v4.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=1)
