@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Iterable
 
 from lxml import etree
@@ -16,6 +17,19 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
                           remove_comments=True, remove_pis=True)
 
 Fields = Iterable[tuple[str, Any]]
+
+# Keys may hold characters XML 1.0 cannot (most C0 controls, U+FFFE/U+FFFF).
+# S3 writes them as character references (&#x1;) all the same; lxml refuses
+# them, so they travel through it as U+FDD0 <hex> U+FDD1 and become references
+# after serialisation (U+FDD0 itself is sent that way too, keeping it unambiguous).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ufdd0]")
+_STANDIN = re.compile("\ufdd0([0-9a-f]+)\ufdd1".encode())
+
+
+def _text(value: str) -> str:
+    if _NOT_XML.search(value) is None:
+        return value
+    return _NOT_XML.sub(lambda m: f"\ufdd0{ord(m.group()):x}\ufdd1", value)
 
 
 def iso8601(ts: float) -> str:
@@ -34,7 +48,7 @@ def _add(parent: etree._Element, name: str, value: Any) -> None:
         for sub_name, sub_value in value:
             _add(child, sub_name, sub_value)
     else:
-        child.text = str(value)
+        child.text = _text(str(value))
 
 
 def render(root: str, fields: Fields, namespace: str | None = S3_NS, text: str | None = None) -> bytes:
@@ -44,7 +58,8 @@ def render(root: str, fields: Fields, namespace: str | None = S3_NS, text: str |
     elem.text = text
     for name, value in fields:
         _add(elem, name, value)
-    return etree.tostring(elem, xml_declaration=True, encoding="UTF-8")
+    body = etree.tostring(elem, xml_declaration=True, encoding="UTF-8")
+    return _STANDIN.sub(rb"&#x\1;", body) if b"\xef\xb7\x90" in body else body
 
 
 def render_error(err: S3Error, resource: str, request_id: str, host_id: str) -> bytes:

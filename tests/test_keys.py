@@ -101,6 +101,25 @@ def test_invalid_utf8_in_path(server: ServerProcess, bucket: str) -> None:
     assert raw.error()["Code"] == "InvalidURI"
 
 
+def test_keys_with_characters_xml_cannot_hold(s3: Any, server: ServerProcess, bucket: str) -> None:
+    keys = ["a\x01b", "nul\x00", "esc\x1b[0m", "\uffff", "\ufdd0x\ufdd1"]
+    for key in keys:
+        s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == key.encode()
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]  # encoding-type=url
+    assert listed == sorted(keys, key=str.encode)
+    # unencoded, S3 still answers, writing them as character references
+    for query in ("?list-type=2", ""):
+        raw = request(server.endpoint, "GET", f"/{bucket}{query}")
+        assert raw.status == 200
+        assert b"<Key>a&#x1;b</Key>" in raw.body and b"<Key>nul&#x0;</Key>" in raw.body
+        assert "<Key>&#xfdd0;x\ufdd1</Key>".encode() in raw.body
+    # and an error document naming such a key is still an S3 error
+    raw = request(server.endpoint, "GET", f"/{bucket}/missing%02")
+    assert raw.status == 404 and raw.headers["x-amz-request-id"]
+    assert b"<Key>missing&#x2;</Key>" in raw.body and b"<Code>NoSuchKey</Code>" in raw.body
+
+
 def test_copy_and_delete_odd_keys(s3: Any, bucket: str) -> None:
     for key in ("../x", "a//b", "ques?tion", "emoji 😀", "plus+sign"):
         s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
