@@ -18,8 +18,13 @@ from aiohttp import web
 from .errors import ERRORS, S3Error
 from .request import S3Request
 
-# Errors S3 sends that the general error table does not need for anything else.
-FAULT_STATUS = {"SlowDown": 503, "ServiceUnavailable": 503, "RequestTimeout": 400, "InternalError": 500}
+# Transient errors S3 sends (and clients retry) that nothing else in s3emu raises.
+TRANSIENT_ERRORS: dict[str, tuple[int, str]] = {
+    "SlowDown": (503, "Please reduce your request rate."),
+    "ServiceUnavailable": (503, "Please reduce your request rate."),
+    "RequestTimeout": (400, "Your socket connection to the server was not read from or written to within the "
+                            "timeout period. Idle connections will be closed."),
+}
 _ids = itertools.count(1)
 
 
@@ -137,15 +142,11 @@ FAULTS: web.AppKey[FaultSet] = web.AppKey("faults", FaultSet)
 
 
 def fault_error(rule: FaultRule) -> S3Error:
+    """The rule's S3 error: S3's status and message for a code S3 has, unless
+    the rule gives its own; an unknown code without a status is a 500."""
     assert rule.error is not None
-    status = rule.status or FAULT_STATUS.get(rule.error) or ERRORS.get(rule.error, (500, ""))[0]
-    message = rule.message or {
-        "SlowDown": "Please reduce your request rate.",
-        "ServiceUnavailable": "Please reduce your request rate.",
-        "RequestTimeout": "Your socket connection to the server was not read from or written to within "
-                          "the timeout period. Idle connections will be closed.",
-    }.get(rule.error)
-    return S3Error(rule.error, message, status=status)
+    status, message = TRANSIENT_ERRORS.get(rule.error) or ERRORS.get(rule.error) or (500, rule.error)
+    return S3Error(rule.error, rule.message or message, status=rule.status or status)
 
 
 async def reset_connection(req: S3Request, after_bytes: int) -> None:
