@@ -11,7 +11,7 @@ from aiohttp.client_exceptions import ClientPayloadError
 
 from storage import Store, StorageError
 
-from . import admin
+from . import admin, cors
 from .accesslog import S3_REQUEST
 from .auth import authenticate
 from .config import Config
@@ -52,7 +52,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         if req.key is not None:
             check_key(req.key)
         req.operation = resolve(request.method, req.bucket, req.key, request.query, request.headers)
-        await authenticate(req)
+        if req.operation != "PreflightRequest":  # browsers send preflights unsigned
+            await authenticate(req)
         await inject(req, request.app[FAULTS])  # injected failures strike before anything is stored
         handler = HANDLERS.get(req.operation)
         if handler is None:
@@ -70,6 +71,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     except Exception:
         log.exception("internal error in %s %s", req.operation or request.method, request.path)
         response = error_response(req, S3Error("InternalError"))
+    if request.method != "OPTIONS":
+        cors.add_headers(req, response)
     stamp(response, req.request_id)
     return response
 

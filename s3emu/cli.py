@@ -26,6 +26,9 @@ def _serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["access_log"] = False
     if args.no_auth:
         overrides["auth"] = False
+    overrides.update(tls_cert=args.tls_cert, tls_key=args.tls_key, domains=args.domain)
+    if args.cors_allow_all:
+        overrides["cors_allow_all"] = True
     if args.access_key or args.secret_key:
         if not (args.access_key and args.secret_key):
             raise SystemExit("--access-key and --secret-key go together")
@@ -85,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="once requests are accepted, write the endpoint URL to PATH (atomically)")
     p.add_argument("--log-format", choices=["text", "json"], help="access log lines: text (default) or JSON")
     p.add_argument("--no-access-log", action="store_true", help="no access log lines on stderr")
+    p.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
+    p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    p.add_argument("--domain", action="append", metavar="DOMAIN",
+                   help="bucket.DOMAIN addresses a bucket (virtual-hosted style); repeatable, "
+                        "replaces the configured list (default: localhost)")
+    p.add_argument("--cors-allow-all", action="store_true",
+                   help="buckets without a CORS configuration accept any origin (local development)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="run N server processes on one port (SO_REUSEPORT)")
     admin_cli.add_parsers(sub)

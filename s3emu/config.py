@@ -31,6 +31,12 @@ class Config:
     max_object_size: int = 5 * 1024 * GiB
     durability: str = "fsync"  # "fsync" or "fast"
     domains: list[str] = field(default_factory=lambda: ["localhost"])
+    # HTTPS: a PEM certificate chain and its private key (both or neither)
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    # buckets without a CORS configuration answer browsers from any origin
+    # (S3 has no such default; for local development)
+    cors_allow_all: bool = False
     # lifecycle and abandoned uploads: the length of a lifecycle "day", how
     # often the reaper sweeps, and a server-wide age limit for open uploads
     lifecycle_day_seconds: float = 86400.0
@@ -66,6 +72,9 @@ class Config:
             raise ValueError(f"log_format must be 'text' or 'json', not {self.log_format!r}")
         from .faults import FaultSet
         FaultSet(self.faults)  # raises ValueError for a bad rule
+        self.domains = [d.strip(". ").lower() for d in self.domains if d.strip(". ")]
+        from .tls import server_context
+        server_context(self.tls_cert, self.tls_key)  # raises ValueError for a missing or unreadable file
         return self
 
 

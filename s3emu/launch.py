@@ -8,7 +8,7 @@ from aiohttp import web
 
 from storage import Store
 
-from . import accesslog
+from . import accesslog, tls
 from .app import make_app
 from .config import Config
 
@@ -31,6 +31,7 @@ async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool
                 reuse_port: bool = False) -> Running:
     """Opens the store (recovering from any crash, unless a parent process
     already did), then listens. Returns once the server accepts requests."""
+    ssl_context = tls.server_context(config.tls_cert, config.tls_key)
     store = Store(config.data_dir, durable=config.durability == "fsync")
     try:
         if recover:
@@ -39,7 +40,8 @@ async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool
                                access_log_class=accesslog.AccessLogger, shutdown_timeout=shutdown_timeout)
         await runner.setup()
         try:
-            await web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port or None).start()
+            await web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port or None,
+                              ssl_context=ssl_context).start()
         except BaseException:
             await runner.cleanup()
             raise
@@ -49,4 +51,4 @@ async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool
     host, port = runner.addresses[0][:2]
     if ":" in host:
         host = f"[{host}]"  # an IPv6 address
-    return Running(runner, store, f"http://{host}:{port}")
+    return Running(runner, store, f"{tls.scheme(config)}://{host}:{port}")

@@ -53,6 +53,8 @@ _OBJECT_OPS = {
 
 def resolve(method: str, bucket: str | None, key: str | None, query: Mapping[str, str],
             headers: Mapping[str, str]) -> str:
+    if method == "OPTIONS":
+        return "PreflightRequest"  # a browser's CORS preflight, for any resource
     if bucket is None:
         if method == "GET":
             return "ListBuckets"

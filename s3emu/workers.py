@@ -19,7 +19,7 @@ from typing import Callable
 
 from storage import Store
 
-from . import launch
+from . import launch, tls
 from .config import Config
 
 log = logging.getLogger("s3emu")
@@ -100,7 +100,7 @@ def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: 
     host = f"[{config.host}]" if ":" in config.host else config.host
     status = 0
     if ready == workers:
-        on_ready(f"http://{host}:{config.port}")
+        on_ready(f"{tls.scheme(config)}://{host}:{config.port}")
     else:
         log.error("only %d of %d workers started", ready, workers)
         forward(signal.SIGTERM, None)
