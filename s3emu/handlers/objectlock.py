@@ -89,6 +89,11 @@ def _elements(doc: etree._Element) -> dict[str, etree._Element]:
     return out
 
 
+def _text(doc: dict[str, etree._Element], name: str) -> str | None:
+    elem = doc.get(name)
+    return None if elem is None else (elem.text or "").strip()
+
+
 async def _document(req: S3Request, root: str) -> etree._Element:
     body = await read_small(req, MAX_CONFIG_BODY)
     if not body:
@@ -156,11 +161,6 @@ def _lock_state(req: S3Request) -> dict[str, Any]:
         raise S3Error("InvalidRequest", NO_LOCK_CONFIG)
     info = req.store.get_object(req.bucket, req.key, req.param("versionId"))
     return dict(info.meta.get("lock") or {})
-
-
-def _text(doc: dict[str, etree._Element], name: str) -> str | None:
-    elem = doc.get(name)
-    return None if elem is None else (elem.text or "").strip()
 
 
 @operation("PutObjectRetention")
