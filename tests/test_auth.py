@@ -214,7 +214,7 @@ def test_default_boto3_presigned_urls(s3: Any, bucket: str) -> None:
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "dflt key"})
     assert requests.get(url, timeout=30).content == b"default presign"
 
-def test_presigned_get_and_put_from_requests(v4: Any, s3: Any, bucket: str) -> None:
+def test_presigned_get_and_put_from_requests(v4: Any, bucket: str) -> None:
     key = "presigned/ä b+c"
     put_url = v4.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
     r = requests.put(put_url, data=b"from requests", timeout=30)
@@ -295,7 +295,7 @@ def test_expired_presigned_url(v4: Any, s3: Any, bucket: str) -> None:
 
 @pytest.mark.parametrize("expires, message", [("604801", "less than a week"), ("0", "non-negative"),
                                               ("-5", "non-negative"), ("soon", "should be a number")])
-def test_presigned_expires_out_of_range(v4: Any, s3: Any, bucket: str, expires: str, message: str) -> None:
+def test_presigned_expires_out_of_range(v4: Any, bucket: str, expires: str, message: str) -> None:
     url = v4.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
     r = requests.get(_with_query(url, **{"X-Amz-Expires": expires}), timeout=30)
     assert r.status_code == 400
@@ -304,7 +304,7 @@ def test_presigned_expires_out_of_range(v4: Any, s3: Any, bucket: str, expires: 
     assert message in err["Message"]
 
 
-def test_presigned_url_missing_parameters(v4: Any, s3: Any, bucket: str) -> None:
+def test_presigned_url_missing_parameters(v4: Any, bucket: str) -> None:
     url = v4.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "X-Amz-SignedHeaders"]
@@ -321,7 +321,7 @@ def test_presigned_url_with_unknown_key(server: ServerProcess, bucket: str) -> N
     assert error_of(r)["Code"] == "InvalidAccessKeyId"
 
 
-def test_header_and_query_auth_together(v4: Any, s3: Any, server: ServerProcess, bucket: str) -> None:
+def test_header_and_query_auth_together(v4: Any, bucket: str) -> None:
     url = v4.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
     r = requests.get(url, headers={"Authorization": f"AWS {ACCESS_KEY}:abc="}, timeout=30)
     assert r.status_code == 400
