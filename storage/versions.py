@@ -21,6 +21,8 @@ DAY = 86400.0
 
 def check_version_id(version_id: str) -> None:
     """Version ids are 'null' or ours (time-ordered hex); anything else is malformed."""
+    if version_id == "":
+        raise InvalidArgument("Version id cannot be the empty string", ArgumentName="versionId", ArgumentValue="")
     if version_id != "null" and not is_valid(version_id):
         raise InvalidArgument("Invalid version id specified", ArgumentName="versionId", ArgumentValue=version_id)
 

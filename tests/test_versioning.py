@@ -261,6 +261,13 @@ def test_malformed_version_id_is_invalid_argument(s3: Any, server: ServerProcess
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
 
 
+def test_empty_version_id(s3: Any, server: ServerProcess, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    reply = request(server.endpoint, "GET", f"/{bucket}/k?versionId=")
+    assert (reply.status, reply.error()["Code"]) == (400, "InvalidArgument")
+    assert reply.error()["Message"] == "Version id cannot be the empty string"
+
+
 def test_missing_version_is_no_such_version(s3: Any, server: ServerProcess, bucket: str) -> None:
     enable(s3, bucket)
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
