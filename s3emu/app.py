@@ -99,6 +99,6 @@ def make_app(config: Config, store: Store) -> web.Application:
     app[STORE] = store
     app[FAULTS] = FaultSet(config.faults)
     app[METRICS] = Metrics()
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)  # every path, even keys holding newlines
     app.cleanup_ctx.append(reaper_context(CONFIG, STORE))  # lifecycle rules and upload expiry
     return app

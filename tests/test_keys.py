@@ -16,7 +16,8 @@ from server import ServerProcess
 KEYS = [
     "a", "a/b", "a/", "a//b", "a/./b", "a/../b", "../x", "../../escape", "./y", "..", ".", "/leading",
     "trailing/", "with space", "per%cent", "per%2Fcent", "plus+sign", "ques?tion", "hash#tag", "amp&er=sand",
-    "semi;colon", "back\\slash", "tab\there", "quote'\"", "<xml>&", "ünïcödé", "日本語/キー", "emoji 😀",
+    "semi;colon", "back\\slash", "tab\there", "new\nline", "carriage\rreturn", "crlf\r\n",
+    "quote'\"", "<xml>&", "ünïcödé", "日本語/キー", "emoji 😀",
     "Z", "z", "~", "\u00a0nbsp", "\U0001f600", "\uffff", "a\u0301",
 ]
 

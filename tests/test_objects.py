@@ -373,6 +373,14 @@ def test_delete_objects(s3: Any, bucket: str) -> None:
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
+def test_delete_objects_keys_are_verbatim(s3: Any, bucket: str) -> None:
+    for key in ("a", " a ", "a\n", "\ta"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": " a "}, {"Key": "a\n"}]})
+    assert sorted(d["Key"] for d in resp["Deleted"]) == [" a ", "a\n"]
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == ["\ta", "a"]
+
+
 def test_delete_objects_quiet(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="a", Body=b"x")
     resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "a"}], "Quiet": True})
@@ -406,6 +414,7 @@ def _delete_doc(keys: list[str]) -> bytes:
     b"<Delete><Quiet>true</Quiet></Delete>",
     b"<Remove><Object><Key>a</Key></Object></Remove>",
     b"<Delete><Object><VersionId>x</VersionId></Object></Delete>",
+    b"<Delete><Object><Key>k1</Key></Object><Object><VersionId>x</VersionId></Object></Delete>",
     _delete_doc([f"k{i}" for i in range(1001)]),
 ])
 def test_delete_objects_malformed(s3: Any, server: ServerProcess, bucket: str, body: bytes) -> None:

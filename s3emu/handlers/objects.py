@@ -144,12 +144,14 @@ async def delete_objects(req: S3Request) -> web.StreamResponse:
     objects = children(doc, "Object")
     if not objects or len(objects) > MAX_DELETE_KEYS:
         raise S3Error("MalformedXML")
+    # keys are taken verbatim (they may begin or end with spaces); all checked before any is deleted
+    keys = [verbatim_text(obj, "Key") for obj in objects]
+    if None in keys:
+        raise S3Error("MalformedXML")
     results: list[tuple[str, Any]] = []
-    for obj in objects:
-        key = child_text(obj, "Key")
+    for obj, key in zip(objects, keys):
+        assert key is not None
         version_id = child_text(obj, "VersionId")
-        if key is None:
-            raise S3Error("MalformedXML")
         try:
             check_key(key)
             deleted = req.store.delete_object(req.bucket, key, version_id,
@@ -166,6 +168,12 @@ async def delete_objects(req: S3Request) -> web.StreamResponse:
                 ("DeleteMarker", True if deleted.delete_marker else None),
                 ("DeleteMarkerVersionId", deleted.version_id if deleted.delete_marker else None)]))
     return xml_response("DeleteResult", results)
+
+
+def verbatim_text(elem: Any, name: str) -> str | None:
+    """The text of a child element exactly as sent (child_text strips it)."""
+    found = children(elem, name)
+    return (found[0].text or "") if found else None
 
 
 def parse_copy_source(req: S3Request) -> tuple[str, str, str | None]:
