@@ -566,3 +566,58 @@ def test_copy_across_buckets(s3: Any, bucket: str) -> None:
     finally:
         s3.delete_object(Bucket=other, Key="dst")
         s3.delete_bucket(Bucket=other)
+
+
+# -- checksums -----------------------------------------------------------------
+
+def _crc32_b64(data: bytes) -> str:
+    import zlib
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+def test_checksum_header_is_verified_and_returned(s3: Any, server: ServerProcess, bucket: str) -> None:
+    resp = s3.put_object(Bucket=bucket, Key="k", Body=BODY, ChecksumAlgorithm="SHA256")
+    sha = base64.b64encode(hashlib.sha256(BODY).digest()).decode()
+    assert resp["ChecksumSHA256"] == sha and resp["ChecksumType"] == "FULL_OBJECT"
+    for call in (s3.get_object, s3.head_object):
+        got = call(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
+        assert got["ChecksumSHA256"] == sha and got["ChecksumType"] == "FULL_OBJECT"
+    # (boto3 asks for checksums on its own; a plain GET does not get them)
+    assert "x-amz-checksum-sha256" not in request(server.endpoint, "GET", f"/{bucket}/k").headers
+    ranged = s3.get_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED", Range="bytes=0-9")
+    assert "ChecksumSHA256" not in ranged
+    listed = s3.list_objects_v2(Bucket=bucket)["Contents"][0]
+    assert listed["ChecksumAlgorithm"] == ["SHA256"]
+
+    raw = request(server.endpoint, "PUT", f"/{bucket}/bad", body=BODY,
+                  headers={"x-amz-checksum-crc32": _crc32_b64(b"other")})
+    assert raw.status == 400
+    err = raw.error()
+    assert err["Code"] == "BadDigest"
+    assert err["Message"] == "The CRC32 you specified did not match the calculated checksum."
+    assert absent(s3, bucket, "bad")
+    raw = request(server.endpoint, "PUT", f"/{bucket}/good", body=BODY,
+                  headers={"x-amz-checksum-crc32": _crc32_b64(BODY)})
+    assert raw.status == 200 and raw.headers["x-amz-checksum-crc32"] == _crc32_b64(BODY)
+
+
+@pytest.mark.parametrize("headers", [
+    {"x-amz-checksum-crc32": "not base64!"},
+    {"x-amz-checksum-crc32": base64.b64encode(b"12345678").decode()},  # a CRC32 is 4 bytes
+    {"x-amz-checksum-crc32": "AAAAAA==", "x-amz-checksum-sha1": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="},
+])
+def test_malformed_checksum_header(s3: Any, server: ServerProcess, bucket: str, headers: dict[str, str]) -> None:
+    raw = request(server.endpoint, "PUT", f"/{bucket}/k", body=BODY, headers=headers)
+    assert raw.status == 400 and raw.error()["Code"] == "InvalidRequest"
+    assert absent(s3, bucket, "k")
+
+
+def test_copy_computes_its_own_checksum(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="src", Body=BODY, ChecksumAlgorithm="CRC32")
+    resp = s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    assert resp["CopyObjectResult"]["ChecksumCRC32"] == _crc32_b64(BODY)
+    resp = s3.copy_object(Bucket=bucket, Key="dst2", CopySource={"Bucket": bucket, "Key": "src"},
+                          ChecksumAlgorithm="SHA1")
+    sha1 = base64.b64encode(hashlib.sha1(BODY).digest()).decode()
+    assert resp["CopyObjectResult"]["ChecksumSHA1"] == sha1
+    assert s3.head_object(Bucket=bucket, Key="dst2", ChecksumMode="ENABLED")["ChecksumSHA1"] == sha1

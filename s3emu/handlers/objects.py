@@ -1,6 +1,8 @@
 """Object operations: put, get, head, delete, copy."""
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from typing import Any
 from urllib.parse import unquote
@@ -9,11 +11,12 @@ from aiohttp import web
 
 from storage import ObjectInfo
 from storage.blobs import Blob
+from storage.digests import CHECKSUM_ALGORITHMS, b64, new_hasher
 from storage.errors import DeleteMarkerHit
 
 from ..body import content_md5, declared_length, payload, read_small
 from ..errors import S3Error
-from ..headers import (RESPONSE_OVERRIDES, check_read_conditions, object_headers, object_meta,
+from ..headers import (RESPONSE_OVERRIDES, check_read_conditions, checksum_headers, object_headers, object_meta,
                        parse_range)
 from ..request import S3Request, check_key
 from ..responses import SpansResponse, empty_response, xml_response
@@ -24,12 +27,34 @@ from .objectlock import bypass_governance, write_lock
 MAX_DELETE_KEYS = 1000
 
 
-def md5_verifier(expected_md5: str | None) -> Any:
-    """Refuses written bytes whose MD5 is not the Content-MD5 the client sent."""
+def md5_verifier(expected_md5: str | None, checksum: tuple[str, str] | None = None) -> Any:
+    """Refuses written bytes whose MD5 is not the Content-MD5 the client sent,
+    or whose checksum is not the x-amz-checksum-* header it sent."""
     def verify(blob: Blob) -> None:
         if expected_md5 is not None and blob.md5 != expected_md5:
             raise S3Error("BadDigest", ExpectedDigest=expected_md5, CalculatedDigest=blob.md5)
+        if checksum is not None and b64(blob.digests[checksum[0]]) != checksum[1]:
+            raise S3Error("BadDigest", f"The {checksum[0]} you specified did not match the calculated checksum.")
     return verify
+
+
+def checksum_header(req: S3Request) -> tuple[str, str] | None:
+    """The (algorithm, base64 value) of a write's x-amz-checksum-<algorithm> header."""
+    found = [(a, req.headers[f"x-amz-checksum-{a.lower()}"]) for a in CHECKSUM_ALGORITHMS
+             if f"x-amz-checksum-{a.lower()}" in req.headers]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are "
+                                        "not allowed.")
+    algorithm, value = found[0]
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != len(new_hasher(algorithm).digest()):
+        raise S3Error("InvalidRequest", f"Value for x-amz-checksum-{algorithm.lower()} header is invalid.")
+    return algorithm, value
 
 
 def write_conditions(req: S3Request) -> tuple[str | None, str | None]:
@@ -55,10 +80,17 @@ async def put_object(req: S3Request) -> web.StreamResponse:
     if size > req.config.max_object_size:
         raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=req.config.max_object_size)
     md5 = content_md5(req)
+    checksum = checksum_header(req)
+    headers = {}
+    if checksum is not None:
+        meta.update(checksum_algorithm=checksum[0], checksum_type="FULL_OBJECT")
+        headers = {f"x-amz-checksum-{checksum[0].lower()}": checksum[1], "x-amz-checksum-type": "FULL_OBJECT"}
     if_match, if_none_match = write_conditions(req)
     info = await req.store.put_object(req.bucket, req.key, payload(req), meta=meta, size=size,
-                                      verify=md5_verifier(md5), if_match=if_match, if_none_match=if_none_match)
-    return empty_response(headers={"ETag": f'"{info.etag}"', **version_headers(info)})
+                                      algorithms=[checksum[0]] if checksum else [],
+                                      verify=md5_verifier(md5, checksum), if_match=if_match,
+                                      if_none_match=if_none_match)
+    return empty_response(headers={"ETag": f'"{info.etag}"', **version_headers(info), **headers})
 
 
 def _read_target(req: S3Request) -> ObjectInfo:
@@ -104,6 +136,8 @@ async def _read(req: S3Request, head: bool) -> web.StreamResponse:
     for param, header in RESPONSE_OVERRIDES.items():
         if req.param(param) is not None:
             headers[header] = req.param(param)  # type: ignore[assignment]
+    if byte_range is None and req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
+        headers.update(checksum_headers(info))  # a whole-object checksum describes whole-object reads only
     status = 200
     first, last = 0, info.size - 1
     if byte_range is not None:
@@ -236,10 +270,28 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
         raise S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to "
                                         "itself without changing the object's metadata, storage class, website "
                                         "redirect location or encryption attributes.")
+    # the copy's checksum is computed afresh over the whole object: the asked-for algorithm or the source's
+    algorithm = (req.headers.get("x-amz-checksum-algorithm") or source.meta.get("checksum_algorithm") or "").upper()
+    if algorithm and algorithm not in CHECKSUM_ALGORITHMS:
+        raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of "
+                                        f"the valid types: [{', '.join(CHECKSUM_ALGORITHMS)}]")
+    meta = {k: v for k, v in meta.items() if k not in ("checksum_algorithm", "checksum_type")}
+    if algorithm:
+        meta.update(checksum_algorithm=algorithm, checksum_type="FULL_OBJECT")
     info = await req.store.put_object(req.bucket, req.key, req.store.read_range(source, 0, source.size - 1),
-                                      meta=meta, size=source.size)
+                                      meta=meta, size=source.size, algorithms=[algorithm] if algorithm else [])
     headers = version_headers(info)
     if source.version_id != "null" or source.versioned:
         headers["x-amz-copy-source-version-id"] = source.version_id
     return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),
-                                             ("LastModified", iso8601(info.last_modified))], headers=headers)
+                                             ("LastModified", iso8601(info.last_modified)),
+                                             *_checksum_fields(info)], headers=headers)
+
+
+def _checksum_fields(info: ObjectInfo) -> list[tuple[str, str]]:
+    """The checksum headers as CopyObjectResult elements: ChecksumCRC32, ChecksumType, ..."""
+    fields = []
+    for name, value in checksum_headers(info).items():
+        suffix = name[len("x-amz-checksum-"):]
+        fields.append(("ChecksumType" if suffix == "type" else "Checksum" + suffix.upper(), value))
+    return fields
