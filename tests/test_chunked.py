@@ -8,13 +8,17 @@ import base64
 import hashlib
 import hmac
 import http.client
+import io
 import os
+import subprocess
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+import boto3
 import pytest
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
 from server import ACCESS_KEY, REGION, SECRET_KEY, ServerProcess
@@ -352,3 +356,42 @@ def test_no_auth_still_decodes_signed_chunks(open_server: ServerProcess) -> None
                          unsigned_body(pieces(data, 10_000), trailer))
     assert status == 200, out
     assert client.get_object(Bucket="chunky", Key="unsigned")["Body"].read() == data
+
+
+# --- boto3 over HTTPS: what it really sends ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
+    where = tmp_path_factory.mktemp("tls")
+    cert, key = where / "cert.pem", where / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    srv = ServerProcess(where / "data", "--tls-cert", str(cert), "--tls-key", str(key), "--durability", "fast").start()
+    yield srv, str(cert)
+    srv.stop()
+
+
+def test_boto3_over_https_streams_unsigned_trailer(tls_server: tuple[ServerProcess, str]) -> None:
+    srv, cert = tls_server
+    assert srv.endpoint.startswith("https://")
+    seen: list[dict[str, str]] = []
+    client = boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id=ACCESS_KEY,
+                          aws_secret_access_key=SECRET_KEY, region_name=REGION, verify=cert,
+                          config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    client.meta.events.register("before-send.s3.*", lambda request, **_: seen.append(
+        {k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}))
+    client.create_bucket(Bucket="tls-bucket")
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    client.put_object(Bucket="tls-bucket", Key="obj", Body=io.BytesIO(data), ContentEncoding="gzip")
+    sent = seen[-1]
+    assert sent["x-amz-content-sha256"] == UNSIGNED_TRAILER
+    assert sent["content-encoding"] == "gzip,aws-chunked" and sent["transfer-encoding"] == "chunked"
+    obj = client.get_object(Bucket="tls-bucket", Key="obj", ChecksumMode="ENABLED")
+    assert obj["Body"].read() == data
+    assert obj["ContentEncoding"] == "gzip"
+    upload_id = client.create_multipart_upload(Bucket="tls-bucket", Key="mpu")["UploadId"]
+    part = client.upload_part(Bucket="tls-bucket", Key="mpu", UploadId=upload_id, PartNumber=1, Body=io.BytesIO(data))
+    assert seen[-1]["x-amz-content-sha256"] == UNSIGNED_TRAILER
+    assert part["ETag"] == f'"{hashlib.md5(data).hexdigest()}"'
+    client.abort_multipart_upload(Bucket="tls-bucket", Key="mpu", UploadId=upload_id)
