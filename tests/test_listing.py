@@ -193,10 +193,16 @@ def test_max_keys_zero_and_above_limit(s3: Any, listed: str) -> None:
     assert page["KeyCount"] == 25 and not page["IsTruncated"]
 
 
-def test_invalid_continuation_token(s3: Any, listed: str) -> None:
+@pytest.mark.parametrize("token", ["@@@not a token@@@", "abc", "YQ", "/w=="])
+def test_invalid_continuation_token(s3: Any, listed: str, token: str) -> None:
     with pytest.raises(ClientError) as exc:
-        s3.list_objects_v2(Bucket=listed, ContinuationToken="@@@not a token@@@")
+        s3.list_objects_v2(Bucket=listed, ContinuationToken=token)
     assert error_of(exc) == ("InvalidArgument", 400)
+
+
+def test_empty_continuation_token(server: ServerProcess, listed: str) -> None:
+    raw = request(server.endpoint, "GET", f"/{listed}?list-type=2&continuation-token=")
+    assert raw.status == 400 and raw.error()["Code"] == "InvalidArgument"
 
 
 def test_invalid_encoding_type(server: ServerProcess, listed: str) -> None:

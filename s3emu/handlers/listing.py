@@ -111,8 +111,12 @@ def _encode_token(key: str) -> str:
 
 
 def _decode_token(token: str) -> str:
+    """The key a continuation token continues after; only tokens we issued are accepted."""
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        key = base64.urlsafe_b64decode(token.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
+        key = None
+    if not key or _encode_token(key) != token:
         raise S3Error("InvalidArgument", "The continuation token provided is incorrect",
-                      ArgumentName="continuation-token", ArgumentValue=token) from None
+                      ArgumentName="continuation-token", ArgumentValue=token)
+    return key
