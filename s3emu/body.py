@@ -45,8 +45,9 @@ async def _raw_chunks(http: web.Request) -> AsyncIterator[bytes]:
             async with asyncio.timeout(idle_timeout):
                 chunk = await http.content.readany()
         except TimeoutError:
-            # a client that stopped sending: answer, then close instead of lingering for the rest
-            http.protocol.force_close()
+            # a client that stopped sending: answer, then close the connection (after aiohttp's
+            # brief lingering read) rather than keep it alive
+            http.protocol.close()
             raise S3Error("RequestTimeout", "Your socket connection to the server was not read from or written "
                           "to within the timeout period. Idle connections will be closed.", status=400) from None
         if not chunk:

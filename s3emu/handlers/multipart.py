@@ -26,10 +26,8 @@ MAX_COMPLETE_BODY = 4 * 1024 * 1024
 
 def _part_number(req: S3Request) -> int:
     raw = req.param("partNumber") or ""
-    try:
-        number = int(raw)
-    except ValueError:
-        number = 0
+    # ASCII digits only: int() would also take "１", " 1", "+1" and "1_0"
+    number = int(raw) if raw.isascii() and raw.isdigit() else 0
     _check_part_number(req, number, raw)
     return number
 
