@@ -92,7 +92,7 @@ class ObjectOps(StoreBase):
         current = self._current(bucket, key)
         check_write_conditions(current, if_match, if_none_match)
         version_id = time_ordered_id() if b.versioning == "Enabled" else "null"
-        now = time.time()
+        now = float(int(time.time()))  # S3 keeps object times to the second: listings agree with HEAD
         meta = with_default_retention(b, meta, now)
         if version_id == "null":
             for row in db.execute("SELECT id FROM objects WHERE bucket=? AND key=? AND version_id='null'",
@@ -227,7 +227,7 @@ class ObjectOps(StoreBase):
             "INSERT INTO objects(bucket, key, version_id, seq, is_latest, delete_marker, size, etag,"
             " last_modified, meta) VALUES (?,?,?,(SELECT COALESCE(MAX(seq), 0) + 1 FROM objects"
             " WHERE bucket=? AND key=?),1,1,0,'',?,'{}')",
-            (bucket, key, version_id, bucket, key, time.time()))
+            (bucket, key, version_id, bucket, key, float(int(time.time()))))
         return Deleted(version_id, True)
 
     # -- listing -------------------------------------------------------------
