@@ -78,7 +78,7 @@ class BlobStore:
                 if len(buf) >= FLUSH_BYTES:
                     if pending is not None:
                         await pending
-                    data, buf = bytes(buf), bytearray()
+                    data, buf = buf, bytearray()  # hand over, no copy
                     # hashing and writing off the event loop overlaps with receiving the next MiB
                     pending = loop.run_in_executor(None, w.absorb, data)
             if pending is not None:
@@ -87,7 +87,7 @@ class BlobStore:
                 raise IncompleteBody(
                     "You did not provide the number of bytes specified by the Content-Length HTTP header")
             # a small body is created, written, synced and renamed in this one hop
-            pending = loop.run_in_executor(None, w.finish, bytes(buf))
+            pending = loop.run_in_executor(None, w.finish, buf)
             await pending
         except BaseException:
             if pending is not None and not pending.done():
@@ -134,7 +134,7 @@ class _Writer:
         self.hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
         self.fd: int | None = None
 
-    def absorb(self, data: bytes) -> None:
+    def absorb(self, data: bytes | bytearray) -> None:
         if self.fd is None:
             self.fd = _disk_op(os.open, self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         self.md5.update(data)
@@ -145,7 +145,7 @@ class _Writer:
             n = _disk_op(os.write, self.fd, view)
             view = view[n:]
 
-    def finish(self, tail: bytes) -> None:
+    def finish(self, tail: bytes | bytearray) -> None:
         """Write the tail, make the file durable and move it into blobs/."""
         self.absorb(tail)
         assert self.fd is not None
