@@ -3,6 +3,7 @@ and the error documents every failure carries."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
@@ -87,7 +88,6 @@ def test_create_twice_is_already_owned(s3: Any, bucket: str) -> None:
     "spa ce",                  # not a name character
 ])
 def test_invalid_bucket_names(server: ServerProcess, s3: Any, name: str) -> None:
-    from urllib.parse import quote
     raw = request(server.endpoint, "PUT", "/" + quote(name))
     assert raw.status == 400, raw.body
     err = raw.error()

@@ -8,6 +8,7 @@ import email.utils
 import gzip
 import hashlib
 import socket
+import zlib
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -571,7 +572,6 @@ def test_copy_across_buckets(s3: Any, bucket: str) -> None:
 # -- checksums -----------------------------------------------------------------
 
 def _crc32_b64(data: bytes) -> str:
-    import zlib
     return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
 
 
