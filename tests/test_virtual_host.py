@@ -222,3 +222,20 @@ def test_config_file_domains(tmp_path: Path) -> None:
         assert srv.client().list_objects_v2(Bucket="from-config")["Contents"][0]["Key"] == "k"
     finally:
         srv.stop()
+
+
+def test_cors_preflight_on_a_virtual_host(server: ServerProcess, s3: Any, bucket: str) -> None:
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": ["http://app.test"], "AllowedMethods": ["PUT"], "ExposeHeaders": ["ETag"]}]})
+    resp = requests.options(f"http://127.0.0.1:{server.port}/some/key",
+                            headers={"Host": f"{bucket}.localhost:{server.port}", "Origin": "http://app.test",
+                                     "Access-Control-Request-Method": "PUT"}, timeout=30)
+    assert resp.status_code == 200
+    assert resp.headers["Access-Control-Allow-Origin"] == "http://app.test"
+    assert resp.headers["Access-Control-Expose-Headers"] == "ETag"
+    # the same path on the bare domain is a bucket named "some": there is none
+    resp = requests.options(f"http://127.0.0.1:{server.port}/some/key",
+                            headers={"Host": f"localhost:{server.port}", "Origin": "http://app.test",
+                                     "Access-Control-Request-Method": "PUT"}, timeout=30)
+    assert resp.status_code == 403
+    assert etree.fromstring(resp.content).findtext("Message") == "CORSResponse: Bucket not found"
