@@ -60,14 +60,13 @@ def _forbidden(message: str, method: str, resource_type: str) -> S3Error:
 
 def _preflight_rules(req: S3Request, method: str | None) -> list[cors.Rule]:
     """The rules a preflight is judged by; AccessForbidden, as S3 answers, when there are none."""
-    missing = "CORSResponse: CORS is not enabled for this bucket."
-    try:
-        rules = cors.bucket_rules(req) if req.bucket is not None else None
-    except StorageError:
-        rules = None
-        missing = "CORSResponse: Bucket not found"
-    if req.bucket is None:
-        missing = "CORSResponse: Bucket not found"
+    rules, missing = None, "CORSResponse: Bucket not found"
+    if req.bucket is not None:
+        try:
+            rules = cors.bucket_rules(req)
+            missing = "CORSResponse: CORS is not enabled for this bucket."
+        except StorageError:
+            pass  # no such bucket
     if rules is not None:
         return rules
     if req.config.cors_allow_all:
@@ -83,7 +82,7 @@ async def preflight(req: S3Request) -> web.StreamResponse:
         raise S3Error("BadRequest", "Insufficient information. Origin request header needed.")
     method = req.headers.get("Access-Control-Request-Method")
     rules = _preflight_rules(req, method)
-    if method not in cors.METHODS:
+    if method is None or method not in cors.METHODS:
         raise S3Error("BadRequest", f"Invalid Access-Control-Request-Method: {method or 'null'}")
     wanted = cors.requested_headers(req.headers)
     rule = cors.match(rules, origin, method, wanted)
