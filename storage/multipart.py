@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
-from typing import Any, AsyncIterable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterable, Callable, Iterable, Sequence
 
 from .base import StoreBase
 from .db import transaction
@@ -23,6 +23,12 @@ from .objects import Verify
 class CompletedPart:
     part_number: int
     etag: str  # as the client sent it, quotes optional
+    checksums: dict[str, str] = field(default_factory=dict)  # Checksum<ALGO> elements the client sent
+
+
+# Checks the listed parts' checksums against the stored ones and returns the
+# object's checksum fields; raising refuses the Complete.
+ChecksumFinisher = Callable[[dict[str, Any], list[Segment]], dict[str, Any]]
 
 
 def multipart_etag(part_md5s: Iterable[str]) -> str:
@@ -101,7 +107,7 @@ class MultipartOps(StoreBase):
     def complete_upload(self, bucket: str, key: str, upload_id: str, parts: Sequence[CompletedPart], *,
                         min_part_size: int, object_meta: dict[str, Any] | None = None,
                         expected_size: int | None = None, if_match: str | None = None,
-                        if_none_match: str | None = None) -> ObjectInfo:
+                        if_none_match: str | None = None, checksum: ChecksumFinisher | None = None) -> ObjectInfo:
         """Validate the client's part list against the stored parts and commit
         the object in one transaction. A repeat of a Complete that already
         succeeded answers with the same object while the key still holds it."""
@@ -122,6 +128,8 @@ class MultipartOps(StoreBase):
                                      f"does not match what was computed: {size}")
             etag = multipart_etag(s.etag for s in segments)
             meta = {**upload.meta, **(object_meta or {})}
+            if checksum is not None:
+                meta.update(checksum(upload.meta, segments))
             info = self.commit_object(bucket, key, segments, etag, meta, len(segments), if_match=if_match,
                                       if_none_match=if_none_match, in_transaction=True)
             # the listed parts' files now belong to the object; the rest are dropped

@@ -19,6 +19,6 @@ def operation(name: str) -> Callable[[Handler], Handler]:
 
 
 def load_all() -> dict[str, Handler]:
-    from . import (buckets, cors, lifecycle, listing, multipart, objectlock, objects,  # noqa: F401
+    from . import (attributes, buckets, cors, lifecycle, listing, multipart, objectlock, objects,  # noqa: F401
                    versioning)  # (they register themselves)
     return HANDLERS

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from storage import CompletedPart, UploadInfo
 
+from .. import checksums, sse
 from ..body import content_md5, declared_length, payload, read_small
 from ..errors import S3Error
 from ..headers import object_meta
@@ -19,7 +20,7 @@ from .buckets import OWNER
 from .lifecycle import abort_headers
 from .listing import url_encoder
 from .objectlock import write_lock
-from .objects import copy_source, md5_verifier, version_headers, write_conditions
+from .objects import copy_source, version_headers, write_conditions
 
 MAX_COMPLETE_BODY = 4 * 1024 * 1024
 
@@ -45,16 +46,11 @@ def _upload_id(req: S3Request) -> str:
 @operation("CreateMultipartUpload")
 async def create_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    meta = {**object_meta(req.headers), **write_lock(req)}
-    # kept for the final object; the checksum rules build on them
-    for header, field in (("x-amz-checksum-algorithm", "checksum_algorithm"),
-                          ("x-amz-checksum-type", "checksum_type")):
-        if req.headers.get(header):
-            meta[field] = req.headers[header].upper()
+    meta = {**object_meta(req.headers), **write_lock(req), **sse.write_fields(req), **checksums.upload_fields(req)}
     upload = req.store.create_upload(req.bucket, req.key, meta)
     return xml_response("InitiateMultipartUploadResult", [
         ("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)],
-        headers=abort_headers(req, upload))
+        headers={**abort_headers(req, upload), **checksums.upload_headers(meta), **sse.response_headers(meta)})
 
 
 @operation("UploadPart")
@@ -65,16 +61,29 @@ async def upload_part(req: S3Request) -> web.StreamResponse:
     if size > req.config.max_part_size:
         raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=req.config.max_part_size)
     md5 = content_md5(req)
-    part = await req.store.upload_part(req.bucket, req.key, _upload_id(req), number, payload(req), size=size,
-                                       max_size=req.config.max_part_size, verify=md5_verifier(md5))
-    return empty_response(headers={"ETag": f'"{part.etag}"'})
+    upload = req.store.get_upload(req.bucket, req.key, _upload_id(req))
+    sse.check_part(req, upload.meta)
+    asked = checksums.requested(req)
+    part = await req.store.upload_part(req.bucket, req.key, upload.upload_id, number, payload(req), size=size,
+                                       max_size=req.config.max_part_size,
+                                       algorithms=checksums.part_algorithms(upload.meta, asked),
+                                       verify=checksums.write_verifier(md5, asked))
+    return empty_response(headers={"ETag": f'"{part.etag}"', **_part_checksum(upload, part.checksums, asked),
+                                   **sse.response_headers(upload.meta)})
+
+
+def _part_checksum(upload: UploadInfo, stored: dict[str, str], asked: checksums.Requested | None) -> dict[str, str]:
+    """x-amz-checksum-<algorithm> of a part: the upload's algorithm, or the one the part named."""
+    algorithm = checksums.part_algorithm(upload.meta, asked)
+    return checksums.headers(algorithm, stored[algorithm]) if algorithm and algorithm in stored else {}
 
 
 @operation("UploadPartCopy")
 async def upload_part_copy(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
     number = _part_number(req)
-    req.store.get_upload(req.bucket, req.key, _upload_id(req))
+    upload = req.store.get_upload(req.bucket, req.key, _upload_id(req))
+    sse.check_part(req, upload.meta)
     source = copy_source(req)
     first, last = 0, source.size - 1
     raw_range = req.headers.get("x-amz-copy-source-range")
@@ -84,11 +93,16 @@ async def upload_part_copy(req: S3Request) -> web.StreamResponse:
         raise S3Error("EntityTooLarge", ProposedSize=last - first + 1, MaxSizeAllowed=req.config.max_part_size)
     body = req.store.read_range(source, first, last)
     part = await req.store.upload_part(req.bucket, req.key, _upload_id(req), number, body,
-                                       size=max(0, last - first + 1))
+                                       size=max(0, last - first + 1),
+                                       algorithms=checksums.part_algorithms(upload.meta, None))
     headers = {"x-amz-copy-source-version-id": source.version_id} \
         if source.version_id != "null" or source.versioned else {}
+    headers.update(sse.response_headers(upload.meta))
+    checksum = [(f"Checksum{name[len(checksums.PREFIX):].upper()}", value)
+                for name, value in _part_checksum(upload, part.checksums, None).items()]
     return xml_response("CopyPartResult", [("ETag", f'"{part.etag}"'),
-                                           ("LastModified", iso8601(part.last_modified))], headers=headers)
+                                           ("LastModified", iso8601(part.last_modified)), *checksum],
+                        headers=headers)
 
 
 def _copy_range(raw: str, size: int) -> tuple[int, int]:
@@ -120,9 +134,10 @@ def _parse_parts(body: bytes) -> list[CompletedPart]:
         if number is None or etag is None:
             raise S3Error("MalformedXML")
         try:
-            parts.append(CompletedPart(int(number), etag))
+            part_number = int(number)
         except ValueError:
             raise S3Error("MalformedXML") from None
+        parts.append(CompletedPart(part_number, etag, checksums.completed_part_checksums(elem, child_text)))
     if not parts:
         raise S3Error("MalformedXML")
     return parts
@@ -141,13 +156,15 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
         if not raw_size.isdigit():
             raise S3Error("InvalidRequest", "The x-amz-mp-object-size header value is not a valid number")
         expected_size = int(raw_size)
+    finish = checksums.complete_finisher(req, _upload_id(req), parts)
     info = req.store.complete_upload(req.bucket, req.key, _upload_id(req), parts,
                                      min_part_size=req.config.min_part_size, expected_size=expected_size,
-                                     if_match=if_match, if_none_match=if_none_match)
+                                     if_match=if_match, if_none_match=if_none_match, checksum=finish)
     location = f"{req.http.scheme}://{req.http.host}/{req.bucket}/{quote(req.key, safe='/')}"
     return xml_response("CompleteMultipartUploadResult", [
-        ("Location", location), ("Bucket", req.bucket), ("Key", req.key), ("ETag", f'"{info.etag}"')],
-        headers=version_headers(info))
+        ("Location", location), ("Bucket", req.bucket), ("Key", req.key), ("ETag", f'"{info.etag}"'),
+        *checksums.object_fields_xml(info)],
+        headers={**version_headers(info), **sse.response_headers(info.meta, customer=False)})
 
 
 @operation("AbortMultipartUpload")
@@ -159,7 +176,8 @@ async def abort_multipart_upload(req: S3Request) -> web.StreamResponse:
 
 def _upload_fields(u: UploadInfo, enc: Any) -> list[tuple[str, Any]]:
     return [("Key", enc(u.key)), ("UploadId", u.upload_id), ("Initiator", OWNER), ("Owner", OWNER),
-            ("StorageClass", u.meta.get("storage_class", "STANDARD")), ("Initiated", iso8601(u.initiated))]
+            ("StorageClass", u.meta.get("storage_class", "STANDARD")), ("Initiated", iso8601(u.initiated)),
+            *checksums.upload_xml(u.meta)]
 
 
 @operation("ListMultipartUploads")
@@ -202,7 +220,15 @@ async def list_parts(req: S3Request) -> web.StreamResponse:
         ("NextPartNumberMarker", parts[-1].part_number if parts else 0),
         ("MaxParts", max_parts), ("IsTruncated", truncated),
         *[("Part", [("PartNumber", p.part_number), ("LastModified", iso8601(p.last_modified)),
-                    ("ETag", f'"{p.etag}"'), ("Size", p.size)]) for p in parts],
+                    ("ETag", f'"{p.etag}"'), ("Size", p.size), *_listed_checksum(upload, p.checksums)])
+          for p in parts],
         ("Initiator", OWNER), ("Owner", OWNER),
         ("StorageClass", upload.meta.get("storage_class", "STANDARD")),
+        *checksums.upload_xml(upload.meta),
     ], headers=abort_headers(req, upload))
+
+
+def _listed_checksum(upload: UploadInfo, stored: dict[str, str]) -> list[tuple[str, str]]:
+    """A ListParts Part's Checksum<ALGO>: for uploads that named an algorithm."""
+    algorithm = upload.meta.get("checksum_algorithm")
+    return checksums.fields(algorithm, stored[algorithm]) if algorithm and algorithm in stored else []

@@ -1,23 +1,19 @@
 """Object operations: put, get, head, delete, copy."""
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from storage import ObjectInfo
-from storage.blobs import Blob
-from storage.digests import CHECKSUM_ALGORITHMS, b64, new_hasher
+from storage import ObjectInfo, Segment
 from storage.errors import DeleteMarkerHit
 
+from .. import checksums, sse
 from ..body import content_md5, declared_length, payload, read_small
 from ..errors import S3Error
-from ..headers import (RESPONSE_OVERRIDES, check_read_conditions, checksum_headers, object_headers, object_meta,
-                       parse_range)
+from ..headers import RESPONSE_OVERRIDES, check_read_conditions, object_headers, object_meta, parse_range
 from ..request import S3Request, check_key
 from ..responses import SpansResponse, empty_response, xml_response
 from ..xml import children, child_text, iso8601, parse
@@ -25,36 +21,6 @@ from . import operation
 from .objectlock import bypass_governance, write_lock
 
 MAX_DELETE_KEYS = 1000
-
-
-def md5_verifier(expected_md5: str | None, checksum: tuple[str, str] | None = None) -> Any:
-    """Refuses written bytes whose MD5 is not the Content-MD5 the client sent,
-    or whose checksum is not the x-amz-checksum-* header it sent."""
-    def verify(blob: Blob) -> None:
-        if expected_md5 is not None and blob.md5 != expected_md5:
-            raise S3Error("BadDigest", ExpectedDigest=expected_md5, CalculatedDigest=blob.md5)
-        if checksum is not None and b64(blob.digests[checksum[0]]) != checksum[1]:
-            raise S3Error("BadDigest", f"The {checksum[0]} you specified did not match the calculated checksum.")
-    return verify
-
-
-def checksum_header(req: S3Request) -> tuple[str, str] | None:
-    """The (algorithm, base64 value) of a write's x-amz-checksum-<algorithm> header."""
-    found = [(a, req.headers[f"x-amz-checksum-{a.lower()}"]) for a in CHECKSUM_ALGORITHMS
-             if f"x-amz-checksum-{a.lower()}" in req.headers]
-    if not found:
-        return None
-    if len(found) > 1:
-        raise S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are "
-                                        "not allowed.")
-    algorithm, value = found[0]
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != len(new_hasher(algorithm).digest()):
-        raise S3Error("InvalidRequest", f"Value for x-amz-checksum-{algorithm.lower()} header is invalid.")
-    return algorithm, value
 
 
 def write_conditions(req: S3Request) -> tuple[str | None, str | None]:
@@ -75,22 +41,20 @@ def version_headers(info: ObjectInfo) -> dict[str, str]:
 @operation("PutObject")
 async def put_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    meta = {**object_meta(req.headers), **write_lock(req, put=True)}
+    meta = {**object_meta(req.headers), **write_lock(req, put=True), **sse.write_fields(req)}
     size = declared_length(req)
     if size > req.config.max_object_size:
         raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=req.config.max_object_size)
     md5 = content_md5(req)
-    checksum = checksum_header(req)
-    headers = {}
-    if checksum is not None:
-        meta.update(checksum_algorithm=checksum[0], checksum_type="FULL_OBJECT")
-        headers = {f"x-amz-checksum-{checksum[0].lower()}": checksum[1], "x-amz-checksum-type": "FULL_OBJECT"}
+    asked = checksums.requested(req)
+    algorithm = asked.algorithm or checksums.DEFAULT_ALGORITHM  # S3 keeps a CRC64NVME when none is named
+    meta.update(checksums.object_fields(algorithm))
     if_match, if_none_match = write_conditions(req)
     info = await req.store.put_object(req.bucket, req.key, payload(req), meta=meta, size=size,
-                                      algorithms=[checksum[0]] if checksum else [],
-                                      verify=md5_verifier(md5, checksum), if_match=if_match,
-                                      if_none_match=if_none_match)
-    return empty_response(headers={"ETag": f'"{info.etag}"', **version_headers(info), **headers})
+                                      algorithms=[algorithm], verify=checksums.write_verifier(md5, asked),
+                                      if_match=if_match, if_none_match=if_none_match)
+    return empty_response(headers={"ETag": f'"{info.etag}"', **version_headers(info),
+                                   **checksums.object_headers(info), **sse.response_headers(info.meta)})
 
 
 def _read_target(req: S3Request) -> ObjectInfo:
@@ -98,19 +62,19 @@ def _read_target(req: S3Request) -> ObjectInfo:
     return req.store.get_object(req.bucket, req.key, req.param("versionId"))
 
 
-def _part_range(req: S3Request, info: ObjectInfo) -> tuple[int, int] | None:
-    """The byte range of ?partNumber=N: one stored part of a multipart object;
-    part 1 of any other object is the whole of it."""
+def _part_range(req: S3Request, info: ObjectInfo) -> tuple[tuple[int, int] | None, Segment | None]:
+    """The byte range of ?partNumber=N: one stored part of a multipart object
+    (and that part); part 1 of any other object is the whole of it."""
     number = req.int_param("partNumber", 0, lo=1, hi=10000, clamp=False)
     if not number:
-        return None
+        return None, None
     count = info.parts_count or 1
     if number > count:
         raise S3Error("InvalidPartNumber", PartNumberRequested=number, ActualPartCount=count)
     if info.parts_count is None:
-        return (0, info.size - 1) if info.size else None
+        return ((0, info.size - 1) if info.size else None), None
     seg = req.store.segments(info.id)[number - 1]
-    return seg.start, seg.start + seg.size - 1
+    return (seg.start, seg.start + seg.size - 1), seg
 
 
 @operation("GetObject")
@@ -125,9 +89,11 @@ async def head_object(req: S3Request) -> web.StreamResponse:
 
 async def _read(req: S3Request, head: bool) -> web.StreamResponse:
     info = _read_target(req)
+    sse.check_read(req, info.meta)
+    with_checksum = checksums.check_mode(req)
     check_read_conditions(req.headers, info)
-    headers = object_headers(info)
-    part_range = _part_range(req, info)
+    headers = {**object_headers(info), **sse.response_headers(info.meta)}
+    part_range, part = _part_range(req, info)
     if part_range is not None and req.headers.get("Range"):
         raise S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
     byte_range = part_range or parse_range(req.headers.get("Range"), info.size)
@@ -136,8 +102,8 @@ async def _read(req: S3Request, head: bool) -> web.StreamResponse:
     for param, header in RESPONSE_OVERRIDES.items():
         if req.param(param) is not None:
             headers[header] = req.param(param)  # type: ignore[assignment]
-    if byte_range is None and req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
-        headers.update(checksum_headers(info))  # a whole-object checksum describes whole-object reads only
+    if with_checksum:
+        headers.update(checksums.read_headers(info, part, byte_range))
     status = 200
     first, last = 0, info.size - 1
     if byte_range is not None:
@@ -240,6 +206,7 @@ def copy_source(req: S3Request) -> ObjectInfo:
             raise S3Error("InvalidRequest", "The source of a copy request may not specifically refer to a delete "
                                             "marker by version id.") from None
         raise
+    sse.check_read(req, source.meta, copy_source=True)
     check_read_conditions(req.headers, source, prefix="x-amz-copy-source-")
     return source
 
@@ -255,7 +222,7 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
     if directive == "REPLACE":
         meta = object_meta(req.headers)
     else:
-        meta = {k: v for k, v in source.meta.items() if k not in ("checksums", "lock")}
+        meta = sse.without_encryption({k: v for k, v in source.meta.items() if k not in ("checksums", "lock")})
         if "x-amz-storage-class" in req.headers:
             meta["storage_class"] = object_meta(req.headers)["storage_class"]
     if req.headers.get("x-amz-tagging-directive", "COPY").upper() == "REPLACE":
@@ -263,35 +230,29 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
         if "x-amz-tagging" in req.headers:
             meta["tagging"] = req.headers["x-amz-tagging"]
     meta.update(write_lock(req))  # the copy's own Object Lock settings, never the source's
+    meta.update(sse.write_fields(req))  # and its own encryption
     same = (source.bucket, source.key) == (req.bucket, req.key)
     changes = directive == "REPLACE" or any(h in req.headers for h in (
-        "x-amz-storage-class", "x-amz-website-redirect-location", "x-amz-server-side-encryption"))
+        "x-amz-storage-class", "x-amz-website-redirect-location", "x-amz-server-side-encryption",
+        "x-amz-server-side-encryption-customer-algorithm"))
     if same and not changes and source.version_id == "null":
         raise S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to "
                                         "itself without changing the object's metadata, storage class, website "
                                         "redirect location or encryption attributes.")
-    # the copy's checksum is computed afresh over the whole object: the asked-for algorithm or the source's
-    algorithm = (req.headers.get("x-amz-checksum-algorithm") or source.meta.get("checksum_algorithm") or "").upper()
-    if algorithm and algorithm not in CHECKSUM_ALGORITHMS:
-        raise S3Error("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of "
-                                        f"the valid types: [{', '.join(CHECKSUM_ALGORITHMS)}]")
-    meta = {k: v for k, v in meta.items() if k not in ("checksum_algorithm", "checksum_type")}
-    if algorithm:
-        meta.update(checksum_algorithm=algorithm, checksum_type="FULL_OBJECT")
+    # the copy's checksum is computed afresh over the whole object: the asked-for algorithm, else the source's
+    algorithm = (req.headers.get("x-amz-checksum-algorithm") or source.meta.get("checksum_algorithm")
+                 or checksums.DEFAULT_ALGORITHM).upper()
+    if algorithm not in checksums.ALGORITHMS:
+        raise S3Error("InvalidRequest", checksums.UNSUPPORTED)
+    meta.update(checksums.object_fields(algorithm))
     info = await req.store.put_object(req.bucket, req.key, req.store.read_range(source, 0, source.size - 1),
-                                      meta=meta, size=source.size, algorithms=[algorithm] if algorithm else [])
+                                      meta=meta, size=source.size, algorithms=[algorithm])
     headers = version_headers(info)
     if source.version_id != "null" or source.versioned:
         headers["x-amz-copy-source-version-id"] = source.version_id
+    headers.update(sse.response_headers(info.meta))
+    found = checksums.stored(info.meta)
     return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),
                                              ("LastModified", iso8601(info.last_modified)),
-                                             *_checksum_fields(info)], headers=headers)
-
-
-def _checksum_fields(info: ObjectInfo) -> list[tuple[str, str]]:
-    """The checksum headers as CopyObjectResult elements: ChecksumCRC32, ChecksumType, ..."""
-    fields = []
-    for name, value in checksum_headers(info).items():
-        suffix = name[len("x-amz-checksum-"):]
-        fields.append(("ChecksumType" if suffix == "type" else "Checksum" + suffix.upper(), value))
-    return fields
+                                             *(checksums.fields(found[0], found[1], found[2]) if found else [])],
+                        headers=headers)
