@@ -1,7 +1,6 @@
 """One S3 request as the handlers see it: who it addresses and with what."""
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -10,6 +9,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from storage import Store
+from storage.ids import unique_hex
 
 from .config import Config
 from .errors import S3Error
@@ -25,7 +25,7 @@ class S3Request:
     bucket: str | None
     key: str | None
     query: MultiDictProxy[str]
-    request_id: str = field(default_factory=lambda: secrets.token_hex(8).upper())
+    request_id: str = field(default_factory=lambda: unique_hex(8).upper())
     operation: str = ""
     access_key: str | None = None
     auth: Any = None  # what auth learned (signing details for chunked bodies)

@@ -11,13 +11,21 @@ from .blobs import BlobStore
 class StoreBase:
     db: sqlite3.Connection
     blobs: BlobStore
+    _garbage_pending = False  # whether this process dropped files since it last collected
 
     def _discard(self, files: Iterable[str]) -> None:
         """Inside a transaction: schedule data files for deletion once it commits."""
-        self.db.executemany("INSERT OR IGNORE INTO garbage(file) VALUES (?)", ((f,) for f in files))
+        rows = [(f,) for f in files]
+        if rows:
+            self.db.executemany("INSERT OR IGNORE INTO garbage(file) VALUES (?)", rows)
+            self._garbage_pending = True
 
-    def _collect_garbage(self) -> None:
-        """After a commit: unlink what the committed transactions dropped."""
+    def _collect_garbage(self, force: bool = False) -> None:
+        """After a commit: unlink what the committed transactions dropped
+        (with force, whatever any process left, as at start-up)."""
+        if not (force or self._garbage_pending):
+            return  # most writes drop nothing: skip the scan
+        self._garbage_pending = False
         files = [r[0] for r in self.db.execute("SELECT file FROM garbage")]
         if not files:
             return

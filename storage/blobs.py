@@ -10,11 +10,11 @@ import asyncio
 import contextlib
 import errno
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import AsyncIterable, Iterable
 
+from .ids import unique_hex
 from .digests import Hasher, new_hasher
 from .errors import EntityTooLarge, IncompleteBody, StorageFull
 
@@ -128,7 +128,7 @@ class _Writer:
 
     def __init__(self, store: BlobStore, algorithms: Iterable[str]) -> None:
         self.store = store
-        self.file = secrets.token_hex(16)
+        self.file = unique_hex(16)
         self.tmp_path = store.tmp / self.file
         self.md5 = new_hasher("MD5")
         self.hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}

@@ -2,6 +2,8 @@
 creation time, so upload ids list in initiation order within a key."""
 from __future__ import annotations
 
+import os
+import random
 import re
 import secrets
 import threading
@@ -23,3 +25,14 @@ def time_ordered_id() -> str:
 
 def is_valid(value: str) -> bool:
     return bool(_ID.match(value))
+
+
+# Names that need only be unique (data files, request ids), not unguessable:
+# a per-process generator, seeded from the OS and reseeded in every forked
+# worker so no two processes draw the same sequence.
+_fast = random.Random()
+os.register_at_fork(after_in_child=_fast.seed)
+
+
+def unique_hex(nbytes: int) -> str:
+    return f"{_fast.getrandbits(nbytes * 8):0{nbytes * 2}x}"

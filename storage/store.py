@@ -34,7 +34,7 @@ class Store(BucketOps, ObjectOps, MultipartOps, LifecycleOps, VersionOps):
         files and data files no metadata refers to (a crash between writing a
         file and committing its row, or between a commit and its unlinks)."""
         tmp = self.blobs.clear_tmp()
-        self._collect_garbage()
+        self._collect_garbage(force=True)
         referenced = self.referenced_files()
         orphans = [f for f in self.blobs.all_files() if f not in referenced]
         self.blobs.delete(orphans)
