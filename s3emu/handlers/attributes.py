@@ -63,7 +63,7 @@ def _parts(req: S3Request, info: ObjectInfo) -> list[tuple[str, Any]] | None:
     after = [s for s in req.store.segments(info.id) if s.part_number > marker]
     page = after[:max_parts]
     fields: list[tuple[str, Any]] = [
-        ("TotalPartsCount", info.parts_count), ("PartNumberMarker", marker),
+        ("PartsCount", info.parts_count), ("PartNumberMarker", marker),  # the model's TotalPartsCount
         ("NextPartNumberMarker", page[-1].part_number if page else marker), ("MaxParts", max_parts),
         ("IsTruncated", len(after) > max_parts)]
     for s in page:
