@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 from .base import StoreBase
 from .db import transaction
 from .models import ObjectInfo, UploadInfo
+from .versions import is_locked
 
 Tree = list[Any]  # [[name, text-or-Tree], ...] as stored in the bucket's config
 
@@ -277,7 +278,9 @@ class LifecycleOps(StoreBase):
                         continue
                     # a version became noncurrent when its successor was written
                     due = day_boundary(newer["last_modified"] + rule.noncurrent_days * day_seconds, day_seconds)
-                    if due <= now and rule.covers(key, object_tags(json.loads(row["meta"])), row["size"]):
+                    meta = json.loads(row["meta"])
+                    # lifecycle never removes what a retention or legal hold protects
+                    if due <= now and rule.covers(key, object_tags(meta), row["size"]) and not is_locked(meta, now):
                         self._drop_object(row["id"])
                         removed += 1
             self._collect_garbage()
