@@ -361,3 +361,23 @@ def test_complete_refusals(mp: Any, mp_bucket: str) -> None:
                                "ChecksumCRC32": plain_part["ChecksumCRC32"]}])
     assert (err["Code"], err["Status"]) == ("InvalidPart", 400)
     assert absent(mp, mp_bucket, "k")
+
+
+def test_boto3_transfer_manager_multipart(s3: Any, bucket: str) -> None:
+    """upload_fileobj splits a big body into parts with boto3's default checksums, then downloads it back."""
+    import io
+
+    from boto3.s3.transfer import TransferConfig
+
+    mib = 1024 * 1024
+    data = body(10 * mib + 123, 9)
+    config = TransferConfig(multipart_threshold=5 * mib, multipart_chunksize=5 * mib, max_concurrency=2)
+    s3.upload_fileobj(io.BytesIO(data), bucket, "big", Config=config)
+    # s3transfer creates the upload with CRC32 (so COMPOSITE) and lists each part's CRC32 at Complete
+    head = s3.head_object(Bucket=bucket, Key="big", ChecksumMode="ENABLED")
+    chunks = [data[i:i + 5 * mib] for i in range(0, len(data), 5 * mib)]
+    assert head["ChecksumCRC32"] == composite("CRC32", chunks) and head["ChecksumType"] == "COMPOSITE"
+    assert head["ContentLength"] == len(data) and head["ETag"].endswith('-3"')
+    out = io.BytesIO()
+    s3.download_fileobj(bucket, "big", out)
+    assert out.getvalue() == data
