@@ -93,16 +93,6 @@ def lock_headers(info: ObjectInfo) -> dict[str, str]:
     return out
 
 
-def checksum_headers(info: ObjectInfo) -> dict[str, str]:
-    """The object's stored checksum, as x-amz-checksum-<algorithm> and x-amz-checksum-type."""
-    algorithm = info.meta.get("checksum_algorithm")
-    value = info.meta.get("checksums", {}).get(algorithm)
-    if not algorithm or value is None:
-        return {}
-    return {f"x-amz-checksum-{algorithm.lower()}": value,
-            "x-amz-checksum-type": info.meta.get("checksum_type", "FULL_OBJECT")}
-
-
 def _parse_date(value: str | None) -> float | None:
     if not value:
         return None
