@@ -12,13 +12,13 @@ import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterable, Iterable
+from typing import AsyncIterable, Iterable, Iterator
 
 from .ids import unique_hex
 from .digests import Hasher, new_hasher
 from .errors import EntityTooLarge, IncompleteBody, StorageFull
 
-FLUSH_BYTES = 1 << 20  # hand the disk big writes: one thread hop per MiB
+FLUSH_BYTES = 512 * 1024  # big writes, one thread hop each; a large upload holds two such blocks
 
 
 @dataclass
@@ -63,10 +63,10 @@ class BlobStore:
         any failure nothing is left behind."""
         w = _Writer(self, algorithms)
         loop = asyncio.get_running_loop()
+        buffers = _Buffers()
         written = 0
         pending: asyncio.Future[None] | None = None
         try:
-            buf = bytearray()
             async for chunk in body:
                 written += len(chunk)
                 if max_size is not None and written > max_size:
@@ -74,20 +74,18 @@ class BlobStore:
                                          ProposedSize=written, MaxSizeAllowed=max_size)
                 if size is not None and written > size:
                     raise IncompleteBody("The request body is longer than its Content-Length")
-                buf += chunk
-                if len(buf) >= FLUSH_BYTES:
+                for full in buffers.add(chunk):
                     if pending is not None:
                         await pending
-                    data, buf = buf, bytearray()  # hand over, no copy
                     # hashing and writing off the event loop overlaps with receiving the next MiB
-                    pending = loop.run_in_executor(None, w.absorb, data)
+                    pending = loop.run_in_executor(None, w.absorb, full)
             if pending is not None:
                 await pending
             if size is not None and written != size:
                 raise IncompleteBody(
                     "You did not provide the number of bytes specified by the Content-Length HTTP header")
             # a small body is created, written, synced and renamed in this one hop
-            pending = loop.run_in_executor(None, w.finish, buf)
+            pending = loop.run_in_executor(None, w.finish, buffers.tail())
             await pending
         except BaseException:
             if pending is not None and not pending.done():
@@ -123,6 +121,45 @@ class BlobStore:
         return n
 
 
+class _Buffers:
+    """Collects a body into FLUSH_BYTES blocks. A small body grows one
+    bytearray; a large one alternates two fixed buffers (one filling, one
+    being written), so memory per upload stays at two blocks, reused."""
+
+    def __init__(self) -> None:
+        self.small = bytearray()
+        self.blocks: list[bytearray] = []
+        self.filled = 0
+
+    def add(self, chunk: bytes) -> Iterator[bytearray]:
+        """Take a chunk, yielding each block it fills. Before resuming, the
+        caller must be done with the block it was given the time before: that
+        block is filled next."""
+        if not self.blocks:
+            if len(self.small) + len(chunk) < FLUSH_BYTES:
+                self.small += chunk
+                return
+            self.blocks = [bytearray(FLUSH_BYTES)]
+            self.blocks[0][: len(self.small)] = self.small
+            self.filled, self.small = len(self.small), bytearray()
+        view = memoryview(chunk)
+        while view:
+            block = self.blocks[0]
+            take = min(len(view), FLUSH_BYTES - self.filled)
+            block[self.filled: self.filled + take] = view[:take]
+            self.filled += take
+            view = view[take:]
+            if self.filled == FLUSH_BYTES:
+                yield block
+                if len(self.blocks) == 1:
+                    self.blocks.append(bytearray(FLUSH_BYTES))
+                self.blocks.reverse()  # fill the other block while this one is written
+                self.filled = 0
+
+    def tail(self) -> bytes | bytearray | memoryview:
+        return memoryview(self.blocks[0])[: self.filled] if self.blocks else self.small
+
+
 class _Writer:
     """One data file being written: every step runs in a worker thread, one at a time."""
 
@@ -134,7 +171,7 @@ class _Writer:
         self.hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
         self.fd: int | None = None
 
-    def absorb(self, data: bytes | bytearray) -> None:
+    def absorb(self, data: bytes | bytearray | memoryview) -> None:
         if self.fd is None:
             self.fd = _disk_op(os.open, self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         self.md5.update(data)
@@ -145,7 +182,7 @@ class _Writer:
             n = _disk_op(os.write, self.fd, view)
             view = view[n:]
 
-    def finish(self, tail: bytes | bytearray) -> None:
+    def finish(self, tail: bytes | bytearray | memoryview) -> None:
         """Write the tail, make the file durable and move it into blobs/."""
         self.absorb(tail)
         assert self.fd is not None
