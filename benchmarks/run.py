@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -124,21 +125,30 @@ async def small(srv: procs.Server, s3: bool, seconds: float, label: str = "") ->
 
 
 async def complete_scaling(srv: procs.Server, counts: list[int]) -> None:
+    """Complete latency by number of parts and by part size: the median of
+    several uploads, since one millisecond-scale sample is mostly noise."""
     async with session(16) as sess:
         c = client_for(srv, sess, True)
         await c.request("PUT", "/scaling")
-        for n in counts:
-            path = f"/scaling/p{n}"
+
+        async def tiny_parts(n: int, rep: int) -> float:
+            path = f"/scaling/p{n}-{rep}"
             upload_id = await create_upload(c, path)
             etags = await bounded(16, [c.request("PUT", path, {"partNumber": str(i), "uploadId": upload_id},
                                                  data=b"x") for i in range(1, n + 1)])
-            seconds = await complete(c, path, upload_id, [r.headers["ETag"] for r in etags])
-            emit("complete-scaling", srv.name, parts=n, part_size="1 B", complete_ms=seconds * 1e3)
+            return await complete(c, path, upload_id, [r.headers["ETag"] for r in etags])
+
+        for n in counts:
+            reps = 3 if n < 10000 else 1
+            times = [await tiny_parts(n, rep) for rep in range(reps)]
+            emit("complete-scaling", srv.name, parts=n, part_size="1 B", complete_ms=statistics.median(times) * 1e3,
+                 samples=reps)
         for part_size in (64 * 1024, 32 * MiB):
             buf = os.urandom(part_size)
-            m = await multipart(c, f"/scaling/s{part_size}", 10 * part_size, part_size, 4, True, buf)
+            times = [(await multipart(c, f"/scaling/s{part_size}-{rep}", 10 * part_size, part_size, 4, True, buf)
+                      )["complete_seconds"] for rep in range(5)]
             emit("complete-scaling", srv.name, parts=10, part_size=f"{part_size // 1024} KiB",
-                 complete_ms=m["complete_seconds"] * 1e3)
+                 complete_ms=statistics.median(times) * 1e3, samples=5)
 
 
 async def listing(srv: procs.Server, keys: int) -> None:
@@ -161,11 +171,13 @@ async def listing(srv: procs.Server, keys: int) -> None:
         cases = {"first page": {}, f"page at key {int(keys * 0.9)}": {"start-after": f"k/{int(keys * 0.9):07d}"},
                  "prefix page": {"prefix": f"k/{keys // 2:07d}"[:-3]}}
         for what, extra in cases.items():
-            t = time.perf_counter()
-            for _ in range(5):
+            times = []
+            for _ in range(7):
+                t = time.perf_counter()
                 await c.request("GET", "/listing", {"list-type": "2", "max-keys": "1000", **extra})
+                times.append(time.perf_counter() - t)
             emit("list", srv.name, what=f"ListObjectsV2 {what} ({keys} keys)",
-                 page_ms=(time.perf_counter() - t) / 5 * 1e3)
+                 page_ms=statistics.median(times) * 1e3, samples=7)
 
 
 def table() -> str:
@@ -181,6 +193,10 @@ def table() -> str:
             continue
         metric = "mib_s" if "mib_s" in r else "ops_s"
         ratios.append(f"| {workload} {metric} | {r[metric] / base[metric]:.2f}x |")
+    for name in ("put-small", "get-small"):
+        one, two = by.get((name, "s3emu")), by.get((name + " (2 workers)", "s3emu"))
+        if one and two:
+            ratios.append(f"| {name} ops_s, 2 workers / 1 worker | {two['ops_s'] / one['ops_s']:.2f}x |")
     return "\n".join(lines + ratios) + "\n"
 
 
@@ -197,6 +213,18 @@ async def main_async(args: argparse.Namespace, work: Path) -> None:
     finally:
         ceil.stop()
         s3.stop()
+    two = procs.s3emu(work / "s3emu-workers", "--durability", "fast", "--workers", "2").start()
+    try:
+        await small(two, True, args.small_seconds, label=" (2 workers)")
+    finally:
+        two.stop()
+    if args.large_mib:
+        big = procs.s3emu(work / "s3emu-large", "--durability", "fast").start()
+        try:
+            await large(big, True, args.large_mib * MiB, label=f" ({args.large_mib} MiB)")
+        finally:
+            big.stop()
+            shutil.rmtree(work / "s3emu-large", ignore_errors=True)
     fsync = procs.s3emu(work / "s3emu-fsync", "--durability", "fsync").start()
     try:
         await large(fsync, True, min(size, 128 * MiB), label=" (fsync)")
@@ -224,12 +252,15 @@ def main() -> None:
     parser.add_argument("--small-seconds", type=float, default=5.0)
     parser.add_argument("--list-keys", type=int, default=100_000)
     parser.add_argument("--parts", type=lambda s: [int(x) for x in s.split(",")], default=[10, 100, 1000, 10000])
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of the main s3emu server")
+    parser.add_argument("--large-mib", type=int, default=2048,
+                        help="also upload an object this big (0: skip) to show peak RSS stays flat")
     parser.add_argument("--moto", action="store_true", help="also measure moto_server if installed")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
     if args.quick:
         args.size_mib, args.small_seconds, args.list_keys, args.parts = 64, 1.0, 2000, [10, 100]
+        args.large_mib = 0
     work = Path(tempfile.mkdtemp(prefix="s3emu-bench-"))
     try:
         asyncio.run(main_async(args, work))
