@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config.example.toml
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help run test bench lint clean
 
@@ -24,7 +25,7 @@ test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## run the benchmark, write benchmarks/results/latest.md
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) data .pytest_cache

@@ -255,7 +255,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes of the main s3emu server")
     parser.add_argument("--large-mib", type=int, default=2048,
                         help="also upload an object this big (0: skip) to show peak RSS stays flat")
-    parser.add_argument("--moto", action="store_true", help="also measure moto_server if installed")
+    parser.add_argument("--no-moto", dest="moto", action="store_false",
+                        help="skip moto's server even if it is installed (pip install 'moto[server]')")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
     if args.quick:
