@@ -10,6 +10,7 @@ always the one the store computed (storage.blobs), so there is one source."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import binascii
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -19,6 +20,7 @@ from storage.blobs import Blob
 from storage.checksums import composite, full_object
 from storage.digests import CHECKSUM_ALGORITHMS, CRC_ALGORITHMS, b64, new_hasher
 
+from .body import content_md5
 from .errors import S3Error
 from .request import S3Request
 
@@ -89,6 +91,22 @@ def write_verifier(expected_md5: str | None, asked: Requested) -> Callable[[Blob
             raise S3Error("BadDigest", f"The {asked.algorithm} you specified did not match the calculated "
                                        "checksum.")
     return verify
+
+
+def check_document(req: S3Request, body: bytes) -> None:
+    """A small request document (DeleteObjects, PutBucketCors, lifecycle...)
+    must carry Content-MD5 or a checksum, as S3 requires on these calls,
+    and match it."""
+    expected_md5 = content_md5(req)
+    asked = requested(req)
+    if expected_md5 is None and asked.algorithm is None:
+        raise S3Error("InvalidRequest", "Missing required header for this request: Content-MD5")
+    digests = {}
+    if asked.algorithm is not None:
+        hasher = new_hasher(asked.algorithm)
+        hasher.update(body)
+        digests[asked.algorithm] = hasher.digest()
+    write_verifier(expected_md5, asked)(Blob("", len(body), hashlib.md5(body).hexdigest(), digests))
 
 
 def object_fields(algorithm: str) -> dict[str, Any]:

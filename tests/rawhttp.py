@@ -2,6 +2,8 @@
 codes, headers and error documents, paths sent byte for byte."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -56,6 +58,11 @@ def request(endpoint: str, method: str, path: str, body: bytes = b"",
         return Reply(resp.status, resp.headers, resp.read())
     finally:
         conn.close()
+
+
+def md5_header(body: bytes) -> dict[str, str]:
+    """Content-MD5, which S3 requires on DeleteObjects and bucket configuration documents."""
+    return {"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()}
 
 
 def xml(body: bytes) -> etree._Element:

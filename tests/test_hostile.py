@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 from lxml import etree
 
+from rawhttp import md5_header
 from server import ServerProcess
 
 BUCKET = "hostile"
@@ -123,7 +124,7 @@ def test_malformed_complete(srv: ServerProcess, body: bytes) -> None:
 
 @pytest.mark.parametrize("body", [b"<Delete><Object><Key>a", b"<NotDelete/>"])
 def test_malformed_delete_objects(srv: ServerProcess, body: bytes) -> None:
-    status, _, reply = send(srv, "POST", f"/{BUCKET}?delete", body)
+    status, _, reply = send(srv, "POST", f"/{BUCKET}?delete", body, md5_header(body))
     assert status == 400 and s3_error(reply)["Code"] == "MalformedXML"
 
 

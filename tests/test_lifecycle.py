@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import fresh_bucket_name
-from rawhttp import request
+from rawhttp import md5_header, request
 from server import ServerProcess
 
 DAY = 1  # lifecycle_day_seconds
@@ -60,7 +60,7 @@ def error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
 
 
 def put_xml(srv: ServerProcess, bucket: str, xml: str) -> Any:
-    return request(srv.endpoint, "PUT", f"/{bucket}?lifecycle", xml.encode())
+    return request(srv.endpoint, "PUT", f"/{bucket}?lifecycle", xml.encode(), md5_header(xml.encode()))
 
 
 # -- the configuration API --------------------------------------------------------------------------

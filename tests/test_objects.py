@@ -434,6 +434,14 @@ def test_delete_objects_checks_content_md5(s3: Any, server: ServerProcess, bucke
                   headers={"Content-MD5": md5_b64(b"something else")})
     assert raw.status == 400 and raw.error()["Code"] == "BadDigest"
     assert s3.head_object(Bucket=bucket, Key="a")["ContentLength"] == 1
+    raw = request(server.endpoint, "POST", f"/{bucket}?delete", body=body)  # no digest at all
+    assert raw.status == 400 and raw.error()["Code"] == "InvalidRequest"
+    assert raw.error()["Message"] == "Missing required header for this request: Content-MD5"
+    wrong_crc = base64.b64encode(zlib.crc32(b"something else").to_bytes(4, "big")).decode()
+    raw = request(server.endpoint, "POST", f"/{bucket}?delete", body=body,
+                  headers={"x-amz-checksum-crc32": wrong_crc})
+    assert raw.status == 400 and raw.error()["Code"] == "BadDigest"
+    assert s3.head_object(Bucket=bucket, Key="a")["ContentLength"] == 1
     raw = request(server.endpoint, "POST", f"/{bucket}?delete", body=body, headers={"Content-MD5": md5_b64(body)})
     assert raw.status == 200
     root = xml(raw.body)

@@ -2,14 +2,13 @@
 OPTIONS request, answered from the bucket's rules without authentication."""
 from __future__ import annotations
 
-import hashlib
 
 from aiohttp import web
 
 from storage import StorageError
 
-from .. import cors
-from ..body import content_md5, read_small
+from .. import checksums, cors
+from ..body import read_small
 from ..errors import S3Error
 from ..request import S3Request
 from ..responses import empty_response, xml_response
@@ -18,22 +17,12 @@ from . import operation
 MAX_BODY = 64 * 1024  # S3's limit on the document
 
 
-def _check_integrity(req: S3Request, body: bytes) -> None:
-    """S3 requires an integrity check on this call: Content-MD5 or a checksum."""
-    expected = content_md5(req)
-    if expected is None and not any(h.lower().startswith("x-amz-checksum-") or h.lower() == "x-amz-trailer"
-                                    for h in req.headers):
-        raise S3Error("InvalidRequest", "Missing required header for this request: Content-MD5")
-    if expected is not None and hashlib.md5(body).hexdigest() != expected:
-        raise S3Error("BadDigest", ExpectedDigest=expected)
-
-
 @operation("PutBucketCors")
 async def put_bucket_cors(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     req.store.get_bucket(req.bucket)
     body = await read_small(req, MAX_BODY)
-    _check_integrity(req, body)
+    checksums.check_document(req, body)
     req.store.set_bucket_config(req.bucket, "cors", cors.parse_configuration(body))
     return empty_response()
 

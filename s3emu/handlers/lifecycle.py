@@ -6,7 +6,6 @@ The XML is validated as S3 does and stored as a tree of (name, value) pairs
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any
 
@@ -16,7 +15,8 @@ from lxml import etree
 from storage import UploadInfo
 from storage.lifecycle import Tree, abort_date, find, find_all, rules_of
 
-from ..body import content_md5, read_small
+from ..body import read_small
+from .. import checksums
 from ..errors import S3Error
 from ..headers import STORAGE_CLASSES, http_date
 from ..request import S3Request
@@ -248,18 +248,12 @@ def parse_lifecycle(body: bytes) -> Tree:
     return out
 
 
-def _check_md5(req: S3Request, body: bytes) -> None:
-    expected = content_md5(req)
-    if expected is not None and hashlib.md5(body).hexdigest() != expected:
-        raise S3Error("BadDigest", ExpectedDigest=expected)
-
-
 @operation("PutBucketLifecycleConfiguration")
 async def put_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     req.store.get_bucket(req.bucket)
     body = await read_small(req, MAX_BODY)
-    _check_md5(req, body)
+    checksums.check_document(req, body)
     req.store.set_bucket_config(req.bucket, "lifecycle", parse_lifecycle(body))
     return empty_response(headers=SIZE_HEADER)
 

@@ -1,7 +1,6 @@
 """Object operations: put, get, head, delete, copy."""
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from urllib.parse import unquote
 
@@ -135,10 +134,8 @@ async def delete_object(req: S3Request) -> web.StreamResponse:
 async def delete_objects(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     req.store.get_bucket(req.bucket)
-    expected_md5 = content_md5(req)
     body = await read_small(req, 2 * 1024 * 1024)
-    if expected_md5 is not None and hashlib.md5(body).hexdigest() != expected_md5:
-        raise S3Error("BadDigest")
+    checksums.check_document(req, body)
     doc = parse(body, "Delete")
     quiet = (child_text(doc, "Quiet") or "").lower() == "true"
     objects = children(doc, "Object")
