@@ -111,24 +111,24 @@ def check_read_conditions(headers: Mapping[str, str], info: ObjectInfo, prefix: 
     if_none_match = headers.get(prefix + "If-None-Match")
     unmodified_since = _parse_date(headers.get(prefix + "If-Unmodified-Since"))
     modified_since = _parse_date(headers.get(prefix + "If-Modified-Since"))
-    failed = S3Error("PreconditionFailed", Condition=None)
     if if_match is not None:
         if not etag_matches(if_match, info.etag):
             raise S3Error("PreconditionFailed", Condition=prefix + "If-Match")
     elif unmodified_since is not None and modified > unmodified_since:
         raise S3Error("PreconditionFailed", Condition=prefix + "If-Unmodified-Since")
-    # a 304 still names the representation it stands for (RFC 7232 section 4.1)
-    not_modified = S3Error("NotModified", "Not Modified", status=304, headers={
-        "ETag": f'"{info.etag}"', "Last-Modified": http_date(info.last_modified)}) if not prefix else failed
     if if_none_match is not None:
         if etag_matches(if_none_match, info.etag):
-            if prefix:
-                raise S3Error("PreconditionFailed", Condition=prefix + "If-None-Match")
-            raise not_modified
+            raise _not_modified(info, prefix + "If-None-Match", prefix)
     elif modified_since is not None and modified <= modified_since:
-        if prefix:
-            raise S3Error("PreconditionFailed", Condition=prefix + "If-Modified-Since")
-        raise not_modified
+        raise _not_modified(info, prefix + "If-Modified-Since", prefix)
+
+
+def _not_modified(info: ObjectInfo, condition: str, prefix: str) -> S3Error:
+    if prefix:  # a copy source that has not changed cannot be copied: 412, not 304
+        return S3Error("PreconditionFailed", Condition=condition)
+    # a 304 still names the representation it stands for (RFC 7232 section 4.1)
+    return S3Error("NotModified", "Not Modified", status=304,
+                   headers={"ETag": f'"{info.etag}"', "Last-Modified": http_date(info.last_modified)})
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
