@@ -238,13 +238,8 @@ class LifecycleOps(StoreBase):
     def _remove_lone_markers(self, bucket: str, rule: Rule, limit: int) -> int:
         """Delete markers that are the only version left of their key."""
         removed = 0
-        rows = self.db.execute(
-            "SELECT o.id, o.key FROM objects o WHERE o.bucket=? AND o.key>=? AND o.is_latest=1"
-            " AND o.delete_marker=1 AND NOT EXISTS (SELECT 1 FROM objects p WHERE p.bucket=o.bucket"
-            " AND p.key=o.key AND p.id<>o.id) ORDER BY o.key LIMIT ?", (bucket, rule.prefix, limit)).fetchall()
-        for object_id, key in rows:
-            if not key.startswith(rule.prefix):
-                continue
+        for marker in self.expired_delete_markers(bucket, rule.prefix, limit):  # type: ignore[attr-defined]
+            object_id, key = marker.id, marker.key
             with transaction(self.db) as db:
                 alone = db.execute("SELECT COUNT(*) FROM objects WHERE bucket=? AND key=?",
                                    (bucket, key)).fetchone()[0] == 1

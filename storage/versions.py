@@ -3,6 +3,7 @@
 {"lock": {"mode": "GOVERNANCE"|"COMPLIANCE", "until": epoch, "legal_hold": "ON"|"OFF"}}."""
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any, Iterator
@@ -160,11 +161,12 @@ class VersionOps(StoreBase):
                 found.append(info)
         return found
 
-    def expired_delete_markers(self, bucket: str, prefix: str) -> list[ObjectInfo]:
-        """Delete markers under prefix that are the only version left of their key."""
-        return [ObjectInfo.from_row(r) for r in self._under(
-            bucket, prefix, "o.is_latest=1 AND o.delete_marker=1 AND NOT EXISTS (SELECT 1 FROM objects p"
-                            " WHERE p.bucket=o.bucket AND p.key=o.key AND p.id<>o.id)")]
+    def expired_delete_markers(self, bucket: str, prefix: str, limit: int | None = None) -> list[ObjectInfo]:
+        """Delete markers under prefix that are the only version left of their
+        key (at most `limit` of them)."""
+        rows = self._under(bucket, prefix, "o.is_latest=1 AND o.delete_marker=1 AND NOT EXISTS (SELECT 1"
+                                           " FROM objects p WHERE p.bucket=o.bucket AND p.key=o.key AND p.id<>o.id)")
+        return [ObjectInfo.from_row(r) for r in itertools.islice(rows, limit)]
 
     def _under(self, bucket: str, prefix: str, where: str) -> Iterator[Any]:
         rows = self.db.execute(
