@@ -92,7 +92,3 @@ class S3Error(Exception):
                 headers["Last-Modified"] = email.utils.formatdate(int(err.last_modified), usegmt=True)
                 fields = {"Method": method, **fields}
         return cls(err.code, err.message or None, headers=headers, **fields)
-
-
-def not_implemented(what: str) -> S3Error:
-    return S3Error("NotImplemented", f"{what} is not implemented by s3emu")

@@ -99,9 +99,6 @@ class BlobStore:
     def open(self, file: str) -> int:
         return os.open(self.path(file), os.O_RDONLY)
 
-    def size(self, file: str) -> int:
-        return self.path(file).stat().st_size
-
     def delete(self, files: Iterable[str]) -> None:
         for file in files:
             _unlink_quietly(self.path(file))

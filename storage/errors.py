@@ -37,10 +37,6 @@ class NoSuchUpload(StorageError):
     code = "NoSuchUpload"
 
 
-class BadDigest(StorageError):
-    code = "BadDigest"
-
-
 class IncompleteBody(StorageError):
     """The body ended before the declared length: nothing was stored."""
 
@@ -102,10 +98,6 @@ class InvalidBucketState(StorageError):
 
 class PreconditionFailed(StorageError):
     code = "PreconditionFailed"
-
-
-class ConditionalRequestConflict(StorageError):
-    code = "ConditionalRequestConflict"
 
 
 class StorageFull(StorageError):

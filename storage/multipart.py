@@ -93,10 +93,6 @@ class MultipartOps(StoreBase):
         parts = [PartInfo.from_row(r) for r in rows]
         return upload, parts[:max_parts], len(parts) > max_parts
 
-    def all_parts(self, upload_id: str) -> list[PartInfo]:
-        rows = self.db.execute("SELECT * FROM parts WHERE upload_id=? ORDER BY part_number", (upload_id,))
-        return [PartInfo.from_row(r) for r in rows]
-
     def abort_upload(self, bucket: str, key: str, upload_id: str) -> None:
         with transaction(self.db):
             self.get_upload(bucket, key, upload_id)
