@@ -18,7 +18,7 @@ from typing import Any, Callable
 from storage import CompletedPart, ObjectInfo, Segment
 from storage.blobs import Blob
 from storage.checksums import composite, full_object
-from storage.digests import CHECKSUM_ALGORITHMS, CRC_ALGORITHMS, b64, new_hasher
+from storage.digests import CHECKSUM_ALGORITHMS, CRC_ALGORITHMS, new_hasher
 
 from .body import content_md5
 from .errors import S3Error
@@ -80,16 +80,26 @@ def requested(req: S3Request) -> Requested:
     return asked
 
 
-def write_verifier(expected_md5: str | None, asked: Requested) -> Callable[[Blob], None]:
+def write_verifier(req: S3Request, expected_md5: str | None, asked: Requested) -> Callable[[Blob], None]:
     """Refuses written bytes whose MD5 is not the Content-MD5 sent, or whose
-    checksum is not the x-amz-checksum-* header sent."""
+    checksum is not the x-amz-checksum-* header or trailer sent. The store
+    computes that checksum anyway, so the aws-chunked decoder is told not to
+    hash the body a second time: make this before calling payload(req)."""
+    auth = req.auth
+    trailers: dict[str, str] = {}
+    if auth is not None:
+        auth.verify_trailer_checksums = False
+        trailers = auth.trailers  # filled in when the trailer arrives, before verify runs
+
     def verify(blob: Blob) -> None:
         if expected_md5 is not None and blob.md5 != expected_md5:
             raise S3Error("BadDigest", ExpectedDigest=expected_md5, CalculatedDigest=blob.md5)
-        if asked.value is not None and asked.algorithm is not None \
-                and b64(blob.digests[asked.algorithm]) != asked.value:
-            raise S3Error("BadDigest", f"The {asked.algorithm} you specified did not match the calculated "
-                                       "checksum.")
+        algorithm = asked.algorithm
+        if algorithm is None:
+            return
+        value = asked.value if asked.value is not None else trailers.get(header_name(algorithm))
+        if value is not None and decode(algorithm, value) != blob.digests[algorithm]:
+            raise S3Error("BadDigest", f"The {algorithm} you specified did not match the calculated checksum.")
     return verify
 
 
@@ -106,7 +116,7 @@ def check_document(req: S3Request, body: bytes) -> None:
         hasher = new_hasher(asked.algorithm)
         hasher.update(body)
         digests[asked.algorithm] = hasher.digest()
-    write_verifier(expected_md5, asked)(Blob("", len(body), hashlib.md5(body).hexdigest(), digests))
+    write_verifier(req, expected_md5, asked)(Blob("", len(body), hashlib.md5(body).hexdigest(), digests))
 
 
 def object_fields(algorithm: str) -> dict[str, Any]:

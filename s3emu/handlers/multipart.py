@@ -64,10 +64,10 @@ async def upload_part(req: S3Request) -> web.StreamResponse:
     upload = req.store.get_upload(req.bucket, req.key, _upload_id(req))
     sse.check_part(req, upload.meta)
     asked = checksums.requested(req)
+    verify = checksums.write_verifier(req, md5, asked)
     part = await req.store.upload_part(req.bucket, req.key, upload.upload_id, number, payload(req), size=size,
                                        max_size=req.config.max_part_size,
-                                       algorithms=checksums.part_algorithms(upload.meta, asked),
-                                       verify=checksums.write_verifier(md5, asked))
+                                       algorithms=checksums.part_algorithms(upload.meta, asked), verify=verify)
     return empty_response(headers={"ETag": f'"{part.etag}"', **_part_checksum(upload, part.checksums, asked),
                                    **sse.response_headers(upload.meta)})
 

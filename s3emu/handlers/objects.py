@@ -49,8 +49,9 @@ async def put_object(req: S3Request) -> web.StreamResponse:
     algorithm = asked.algorithm or checksums.DEFAULT_ALGORITHM  # S3 keeps a CRC64NVME when none is named
     meta.update(checksums.object_fields(algorithm))
     if_match, if_none_match = write_conditions(req)
+    verify = checksums.write_verifier(req, md5, asked)
     info = await req.store.put_object(req.bucket, req.key, payload(req), meta=meta, size=size,
-                                      algorithms=[algorithm], verify=checksums.write_verifier(md5, asked),
+                                      algorithms=[algorithm], verify=verify,
                                       if_match=if_match, if_none_match=if_none_match)
     return empty_response(headers={"ETag": f'"{info.etag}"', **version_headers(info),
                                    **checksums.object_headers(info), **sse.response_headers(info.meta)})
