@@ -144,8 +144,11 @@ class ObjectOps(StoreBase):
         info.versioned = b.versioning is not None
         return info
 
-    def segments(self, object_id: int) -> list[Segment]:
-        rows = self.db.execute("SELECT * FROM segments WHERE object_id=? ORDER BY part_number", (object_id,))
+    def segments(self, object_id: int, *, after: int = 0, offset: int = 0, limit: int = -1) -> list[Segment]:
+        """An object's segments in order: those with part number above `after`,
+        skipping `offset`, at most `limit` (all when -1); read from the index."""
+        rows = self.db.execute("SELECT * FROM segments WHERE object_id=? AND part_number>? ORDER BY part_number"
+                               " LIMIT ? OFFSET ?", (object_id, after, limit, offset))
         return [Segment(r["part_number"], r["start"], r["size"], r["file"], r["etag"],
                         json.loads(r["checksums"] or "{}")) for r in rows]
 

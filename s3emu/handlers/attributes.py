@@ -60,7 +60,7 @@ def _parts(req: S3Request, info: ObjectInfo) -> list[tuple[str, Any]] | None:
     max_parts = min(_int_header(req, "x-amz-max-parts", MAX_PARTS), MAX_PARTS)
     marker = _int_header(req, "x-amz-part-number-marker", 0)
     algorithm = info.meta.get("checksum_algorithm")
-    after = [s for s in req.store.segments(info.id) if s.part_number > marker]
+    after = req.store.segments(info.id, after=marker, limit=max_parts + 1)  # one more: is there a next page?
     page = after[:max_parts]
     fields: list[tuple[str, Any]] = [
         ("PartsCount", info.parts_count), ("PartNumberMarker", marker),  # the model's TotalPartsCount

@@ -73,7 +73,7 @@ def _part_range(req: S3Request, info: ObjectInfo) -> tuple[tuple[int, int] | Non
         raise S3Error("InvalidPartNumber", PartNumberRequested=number, ActualPartCount=count)
     if info.parts_count is None:
         return ((0, info.size - 1) if info.size else None), None
-    seg = req.store.segments(info.id)[number - 1]
+    seg = req.store.segments(info.id, offset=number - 1, limit=1)[0]
     return (seg.start, seg.start + seg.size - 1), seg
 
 
