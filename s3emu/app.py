@@ -1,5 +1,6 @@
-"""The aiohttp application: every request goes route -> auth -> handler, and
-every failure becomes S3's <Error> document."""
+"""The composition root: the aiohttp application and the one request path
+every S3 request takes: address -> route -> authenticate -> faults -> the
+operation's function, with every failure answered as S3's <Error> document."""
 from __future__ import annotations
 
 import logging
@@ -9,53 +10,48 @@ from typing import Any
 from aiohttp import web
 from aiohttp.client_exceptions import ClientPayloadError
 
-from storage import Store, StorageError
-
-from . import admin, cors
-from .accesslog import S3_REQUEST
-from .auth import authenticate
+from .api import OPERATIONS
+from .api.cors import add_headers as add_cors_headers
+from .auth.verify import authenticate
 from .config import Config
-from .errors import S3Error
-from .faults import FAULTS, FaultSet, inject
-from .handlers import load_all
-from .metrics import METRICS, Metrics
-from .reaper import reaper_context
-from .request import S3Request, check_key, split_path
-from .router import resolve
-from .xml import render_error
+from .http.addressing import check_key, host_bucket, split_path
+from .http.errors import S3Error
+from .http.operations import Operation
+from .http.request import S3Request
+from .http.router import resolve
+from .http.xml import render_error
+from .ops import admin
+from .ops.accesslog import S3_REQUEST
+from .ops.faults import FAULTS, FaultSet, inject
+from .ops.metrics import METRICS, Metrics
+from .ops.reaper import reaper_context
+from .storage import StorageError, Store
+
+__all__ = ["CONFIG", "STORE", "dispatch", "make_app"]
 
 log = logging.getLogger("s3emu")
 
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
 CONFIG: web.AppKey[Config] = web.AppKey("config", Config)
-HANDLERS = load_all()
 HOST_ID = secrets.token_urlsafe(48)
 
 
-def host_bucket(request: web.Request, config: Config) -> str | None:
-    """The bucket of a virtual-hosted-style request (`bucket.<domain>`), if any."""
-    host = (request.host or "").rsplit(":", 1)[0].lower()
-    for domain in config.domains:
-        if host.endswith("." + domain):
-            return host[: -len(domain) - 1]
-    return None
-
-
 async def dispatch(request: web.Request) -> web.StreamResponse:
+    """Answers one HTTP request: an admin endpoint or an S3 operation."""
     config = request.app[CONFIG]
     req = S3Request(request, request.app[STORE], config, None, None, request.query)
     request[S3_REQUEST] = req  # for the access log
     try:
-        req.bucket, req.key = split_path(request.raw_path, host_bucket(request, config))
+        req.bucket, req.key = split_path(request.raw_path, host_bucket(request.host, config.domains))
         if req.bucket == admin.ADMIN_BUCKET:
             return await admin.handle(req)
         if req.key is not None:
             check_key(req.key)
         req.operation = resolve(request.method, req.bucket, req.key, request.query, request.headers)
-        if req.operation != "PreflightRequest":  # browsers send preflights unsigned
-            await authenticate(req)
+        if req.operation is not Operation.PreflightRequest:  # browsers send preflights unsigned
+            req.auth = await authenticate(req)
         await inject(req, request.app[FAULTS])  # injected failures strike before anything is stored
-        handler = HANDLERS.get(req.operation)
+        handler = OPERATIONS.get(req.operation)
         if handler is None:
             raise S3Error("NotImplemented", f"{req.operation} is not implemented by s3emu")
         response = await handler(req)
@@ -72,18 +68,20 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         log.exception("internal error in %s %s", req.operation or request.method, request.path)
         response = error_response(req, S3Error("InternalError"))
     if request.method != "OPTIONS":
-        cors.add_headers(req, response)
+        add_cors_headers(req, response)
     stamp(response, req.request_id)
     return response
 
 
 def stamp(response: web.StreamResponse, request_id: str) -> None:
+    """The headers S3 puts on every answer."""
     response.headers["x-amz-request-id"] = request_id
     response.headers["x-amz-id-2"] = HOST_ID
     response.headers.setdefault("Server", "s3emu")
 
 
 def error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
+    """S3's <Error> document for `err` (no body for HEAD and 304)."""
     headers: dict[str, Any] = dict(err.headers)
     if req.http.method == "HEAD" or err.status == 304:
         # HEAD answers carry no body: the status says it all
@@ -93,6 +91,7 @@ def error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
 
 
 def make_app(config: Config, store: Store) -> web.Application:
+    """The application serving `store` with `config`: one route for every path."""
     # Content-Encoding describes the object: bodies are stored as sent, never decompressed
     app = web.Application(client_max_size=1024 ** 2, handler_args={"auto_decompress": False})
     app[CONFIG] = config

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import accesslog, admin_cli, launch, workers
 from . import config as config_mod
 from .config import Config, Credential
+from .ops import accesslog
+from .runtime import admin_cli, launch, workers
 
 log = logging.getLogger("s3emu")
 
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         return admin_cli.run(args)
     if args.command == "serve":
         try:
-            config = config_mod.load(args.config, _serve_overrides(args))
+            config = launch.check(config_mod.load(args.config, _serve_overrides(args)))
         except (ValueError, OSError) as e:
             print(f"s3emu: {e}", file=sys.stderr)
             return 2

@@ -70,11 +70,7 @@ class Config:
                 raise ValueError(f"{name} must be a positive number of seconds")
         if self.log_format not in ("text", "json"):
             raise ValueError(f"log_format must be 'text' or 'json', not {self.log_format!r}")
-        from .faults import FaultSet
-        FaultSet(self.faults)  # raises ValueError for a bad rule
         self.domains = [d.strip(". ").lower() for d in self.domains if d.strip(". ")]
-        from .tls import server_context
-        server_context(self.tls_cert, self.tls_key)  # raises ValueError for a missing or unreadable file
         return self
 
 

@@ -128,7 +128,7 @@ class Server(Endpoint):
                 raise
 
     async def _main(self) -> None:
-        from . import launch
+        from .runtime import launch
         running = await launch.start(self.config, shutdown_timeout=5.0)
         try:
             self._loop = asyncio.get_running_loop()
@@ -190,7 +190,8 @@ def serve(data_dir: str | Path | None = None, port: int = 0, **settings: Any) ->
     if "credentials" in settings:
         settings["credentials"] = [_credential(c) for c in settings["credentials"]]
     try:
-        config = Config(data_dir=str(data_dir), port=port, **settings).validate()
+        from .runtime import launch
+        config = launch.check(Config(data_dir=str(data_dir), port=port, **settings).validate())
     except BaseException:
         if temporary:
             shutil.rmtree(data_dir, ignore_errors=True)

@@ -2,10 +2,6 @@
 from __future__ import annotations
 
 import ssl
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .config import Config
 
 
 def server_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
@@ -23,5 +19,6 @@ def server_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
     return context
 
 
-def scheme(config: "Config") -> str:
-    return "https" if config.tls_cert else "http"
+def scheme(cert: str | None) -> str:
+    """The URL scheme a server with this certificate (or none) answers on."""
+    return "https" if cert else "http"

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from rawhttp import request, strip_ns, xml
 from server import ServerProcess
-from storage import Store
+from s3emu.storage import Store
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MISSING_ID = "0" * 48  # well formed, never issued

@@ -1,0 +1,152 @@
+"""What several S3 operations share: owner fields, version and lock headers,
+conditional writes, copy sources."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+from urllib.parse import quote, unquote
+
+from ..http.errors import S3Error
+from ..http.request import S3Request
+from ..protocol import sse
+from ..protocol.headers import check_read_conditions, http_date
+from ..storage import ObjectInfo, UploadInfo
+from ..storage.errors import DeleteMarkerHit
+from ..storage.lifecycle import abort_date, rules_of
+from ..storage.versions import NO_LOCK_CONFIG
+
+
+def write_conditions(req: S3Request) -> tuple[str | None, str | None]:
+    """If-Match / If-None-Match on a write (PutObject, CompleteMultipartUpload)."""
+    if_match = req.headers.get("If-Match")
+    if_none_match = req.headers.get("If-None-Match")
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise S3Error("NotImplemented", "A header you provided implies functionality that is not implemented",
+                      Header="If-None-Match")
+    return if_match, if_none_match
+
+
+def version_headers(info: ObjectInfo) -> dict[str, str]:
+    """x-amz-version-id, which buckets never versioned leave out ('null' once versioning was set)."""
+    return {"x-amz-version-id": info.version_id} if info.version_id != "null" or info.versioned else {}
+
+
+def parse_copy_source(req: S3Request) -> tuple[str, str, str | None]:
+    """x-amz-copy-source: URL-encoded `bucket/key`, optional leading slash and
+    `?versionId=`."""
+    raw = req.headers["x-amz-copy-source"]
+    path, _, query = raw.partition("?")
+    version_id = None
+    if query:
+        name, _, value = query.partition("=")
+        if name != "versionId":
+            raise S3Error("InvalidArgument", "Invalid copy source object key", ArgumentName="x-amz-copy-source",
+                          ArgumentValue=raw)
+        version_id = value
+    path = unquote(path).lstrip("/")
+    bucket, _, key = path.partition("/")
+    if not bucket or not key:
+        raise S3Error("InvalidArgument", "Invalid copy source object key", ArgumentName="x-amz-copy-source",
+                      ArgumentValue=raw)
+    return bucket, key, version_id
+
+
+def copy_source(req: S3Request) -> ObjectInfo:
+    """The source object of a copy, after its x-amz-copy-source-if-* conditions."""
+    bucket, key, version_id = parse_copy_source(req)
+    try:
+        source = req.store.get_object(bucket, key, version_id)
+    except DeleteMarkerHit as hit:
+        if hit.code == "MethodNotAllowed":
+            raise S3Error("InvalidRequest", "The source of a copy request may not specifically refer to a delete "
+                                            "marker by version id.") from None
+        raise
+    sse.check_read(req.headers, source.meta, copy_source=True)
+    check_read_conditions(req.headers, source, prefix="x-amz-copy-source-")
+    return source
+
+
+MODES = ("GOVERNANCE", "COMPLIANCE")
+
+
+CHECKSUM_HEADERS = ("Content-MD5", "x-amz-sdk-checksum-algorithm", "x-amz-trailer")
+
+
+def bypass_governance(req: S3Request) -> bool:
+    return req.headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
+
+
+def _date(text: str) -> float:
+    """An ISO 8601 timestamp (2030-01-01T00:00:00Z, fractions optional) as epoch seconds."""
+    value = dt.datetime.fromisoformat(text.strip())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.timestamp()
+
+
+def write_lock(req: S3Request, *, put: bool = False) -> dict[str, Any]:
+    """The x-amz-object-lock-* headers of a write, checked as S3 checks them,
+    as meta for the new version: {"lock": {...}} or {}."""
+    assert req.bucket is not None
+    mode = req.headers.get("x-amz-object-lock-mode")
+    until = req.headers.get("x-amz-object-lock-retain-until-date")
+    hold = req.headers.get("x-amz-object-lock-legal-hold")
+    if mode is None and until is None and hold is None:
+        return {}
+    if not req.store.get_bucket(req.bucket).object_lock:
+        raise S3Error("InvalidRequest", NO_LOCK_CONFIG)
+    if (mode is None) != (until is None):
+        raise S3Error("InvalidArgument", "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must "
+                                         "both be supplied")
+    lock: dict[str, Any] = {}
+    if mode is not None and until is not None:
+        if mode not in MODES:
+            raise S3Error("InvalidArgument", "Unknown wormMode directive.", ArgumentName="x-amz-object-lock-mode",
+                          ArgumentValue=mode)
+        try:
+            lock.update(mode=mode, until=_date(until))
+        except ValueError:
+            raise S3Error("InvalidArgument", "The retain until date must be provided in ISO 8601 format",
+                          ArgumentName="x-amz-object-lock-retain-until-date", ArgumentValue=until) from None
+        if lock["until"] <= time.time():
+            raise S3Error("InvalidArgument", "The retain until date must be in the future!",
+                          ArgumentName="x-amz-object-lock-retain-until-date", ArgumentValue=until)
+    if hold is not None:
+        if hold not in ("ON", "OFF"):
+            raise S3Error("InvalidArgument", "Legal Hold must be either of 'ON' or 'OFF'",
+                          ArgumentName="x-amz-object-lock-legal-hold", ArgumentValue=hold)
+        lock["legal_hold"] = hold
+    if put and not _has_checksum(req):
+        raise S3Error("InvalidRequest", "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object "
+                                        "requests with Object Lock parameters")
+    return {"lock": lock}
+
+
+def _has_checksum(req: S3Request) -> bool:
+    return any(h in req.headers for h in CHECKSUM_HEADERS) \
+        or any(h.lower().startswith("x-amz-checksum-") for h in req.headers)
+
+
+def url_encoder(req: S3Request) -> Any:
+    """encoding-type=url: keys and prefixes come back percent-encoded."""
+    encoding = req.param("encoding-type")
+    if encoding is None:
+        return lambda s: s
+    if encoding != "url":
+        raise S3Error("InvalidArgument", "Invalid Encoding Method specified in Request",
+                      ArgumentName="encoding-type", ArgumentValue=encoding)
+    return lambda s: None if s is None else quote(s, safe="/")
+
+
+def abort_headers(req: S3Request, upload: UploadInfo) -> dict[str, str]:
+    """x-amz-abort-date / x-amz-abort-rule-id for an upload a lifecycle rule will abort."""
+    assert req.bucket is not None
+    rules = rules_of(req.store.get_bucket(req.bucket).config)
+    due = abort_date(rules, upload, req.config.lifecycle_day_seconds)
+    if due is None:
+        return {}
+    return {"x-amz-abort-date": http_date(due[0]), "x-amz-abort-rule-id": due[1]}
+
+
+OWNER = [("ID", "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"), ("DisplayName", "s3emu")]

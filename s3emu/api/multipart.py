@@ -1,0 +1,229 @@
+"""The seven multipart upload operations."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from ..http.body import declared_length, payload, read_small
+from ..http.errors import S3Error
+from ..http.request import S3Request
+from ..http.responses import empty_response, xml_response
+from ..http.xml import child_text, children, iso8601, parse
+from ..protocol import checksums, sse
+from ..protocol.headers import object_meta
+from ..storage import CompletedPart, UploadInfo
+from .common import (
+    OWNER,
+    abort_headers,
+    copy_source,
+    url_encoder,
+    version_headers,
+    write_conditions,
+    write_lock,
+)
+
+MAX_COMPLETE_BODY = 4 * 1024 * 1024
+
+
+def _part_number(req: S3Request) -> int:
+    raw = req.param("partNumber") or ""
+    # ASCII digits only: int() would also take "１", " 1", "+1" and "1_0"
+    number = int(raw) if raw.isascii() and raw.isdigit() else 0
+    _check_part_number(req, number, raw)
+    return number
+
+
+def _check_part_number(req: S3Request, number: int, raw: str) -> None:
+    if not 1 <= number <= req.config.max_parts:
+        raise S3Error("InvalidArgument", f"Part number must be an integer between 1 and {req.config.max_parts}, "
+                                         "inclusive", ArgumentName="partNumber", ArgumentValue=raw)
+
+
+def _upload_id(req: S3Request) -> str:
+    return req.param("uploadId") or ""
+
+
+async def create_multipart_upload(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    meta = {**object_meta(req.headers), **write_lock(req), **sse.write_fields(req.headers), **checksums.upload_fields(req.headers)}
+    upload = req.store.create_upload(req.bucket, req.key, meta)
+    return xml_response("InitiateMultipartUploadResult", [
+        ("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)],
+        headers={**abort_headers(req, upload), **checksums.upload_headers(meta), **sse.response_headers(meta)})
+
+
+async def upload_part(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    number = _part_number(req)
+    size = declared_length(req)
+    if size > req.config.max_part_size:
+        raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=req.config.max_part_size)
+    md5 = checksums.content_md5(req.headers)
+    upload = req.store.get_upload(req.bucket, req.key, _upload_id(req))
+    sse.check_part(req.headers, upload.meta)
+    asked = checksums.requested(req.headers, req.auth)
+    verify = checksums.write_verifier(req.auth, md5, asked)
+    part = await req.store.upload_part(req.bucket, req.key, upload.upload_id, number, payload(req), size=size,
+                                       max_size=req.config.max_part_size,
+                                       algorithms=checksums.part_algorithms(upload.meta, asked), verify=verify)
+    return empty_response(headers={"ETag": f'"{part.etag}"', **_part_checksum(upload, part.checksums, asked),
+                                   **sse.response_headers(upload.meta)})
+
+
+def _part_checksum(upload: UploadInfo, stored: dict[str, str], asked: checksums.Requested | None) -> dict[str, str]:
+    """x-amz-checksum-<algorithm> of a part: the upload's algorithm, or the one the part named."""
+    algorithm = checksums.part_algorithm(upload.meta, asked)
+    return checksums.headers(algorithm, stored[algorithm]) if algorithm and algorithm in stored else {}
+
+
+async def upload_part_copy(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    number = _part_number(req)
+    upload = req.store.get_upload(req.bucket, req.key, _upload_id(req))
+    sse.check_part(req.headers, upload.meta)
+    source = copy_source(req)
+    first, last = 0, source.size - 1
+    raw_range = req.headers.get("x-amz-copy-source-range")
+    if raw_range is not None:
+        first, last = _copy_range(raw_range, source.size)
+    if last - first + 1 > req.config.max_part_size:
+        raise S3Error("EntityTooLarge", ProposedSize=last - first + 1, MaxSizeAllowed=req.config.max_part_size)
+    body = req.store.read_range(source, first, last)
+    part = await req.store.upload_part(req.bucket, req.key, _upload_id(req), number, body,
+                                       size=max(0, last - first + 1),
+                                       algorithms=checksums.part_algorithms(upload.meta, None))
+    headers = {"x-amz-copy-source-version-id": source.version_id} \
+        if source.version_id != "null" or source.versioned else {}
+    headers.update(sse.response_headers(upload.meta))
+    checksum = [(f"Checksum{name[len(checksums.PREFIX):].upper()}", value)
+                for name, value in _part_checksum(upload, part.checksums, None).items()]
+    return xml_response("CopyPartResult", [("ETag", f'"{part.etag}"'),
+                                           ("LastModified", iso8601(part.last_modified)), *checksum],
+                        headers=headers)
+
+
+def _copy_range(raw: str, size: int) -> tuple[int, int]:
+    """x-amz-copy-source-range: only the full `bytes=first-last` form."""
+    spec = raw.strip()
+    if not spec.startswith("bytes="):
+        raise S3Error("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                                         "where first and last are the zero-based offsets of the first and last "
+                                         "bytes to copy", ArgumentName="x-amz-copy-source-range", ArgumentValue=raw)
+    first_s, _, last_s = spec[len("bytes="):].partition("-")
+    if not (first_s.isdigit() and last_s.isdigit()) or int(last_s) < int(first_s):
+        raise S3Error("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                                         "where first and last are the zero-based offsets of the first and last "
+                                         "bytes to copy", ArgumentName="x-amz-copy-source-range", ArgumentValue=raw)
+    first, last = int(first_s), int(last_s)
+    if last >= size:
+        raise S3Error("InvalidArgument", f"Range specified is not valid for source object of size: {size}",
+                      ArgumentName="x-amz-copy-source-range", ArgumentValue=raw)
+    return first, last
+
+
+def _parse_parts(body: bytes) -> list[CompletedPart]:
+    if not body.strip():
+        raise S3Error("InvalidRequest", "You must specify at least one part")
+    doc = parse(body, "CompleteMultipartUpload")
+    parts = []
+    for elem in children(doc, "Part"):
+        number, etag = child_text(elem, "PartNumber"), child_text(elem, "ETag")
+        if number is None or etag is None:
+            raise S3Error("MalformedXML")
+        try:
+            part_number = int(number)
+        except ValueError:
+            raise S3Error("MalformedXML") from None
+        parts.append(CompletedPart(part_number, etag, checksums.completed_part_checksums(elem, child_text)))
+    if not parts:
+        raise S3Error("MalformedXML")
+    return parts
+
+
+async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    parts = _parse_parts(await read_small(req, MAX_COMPLETE_BODY))
+    for part in parts:
+        _check_part_number(req, part.part_number, str(part.part_number))
+    if_match, if_none_match = write_conditions(req)
+    expected_size = None
+    raw_size = req.headers.get("x-amz-mp-object-size")
+    if raw_size is not None:
+        if not raw_size.isdigit():
+            raise S3Error("InvalidRequest", "The x-amz-mp-object-size header value is not a valid number")
+        expected_size = int(raw_size)
+    finish = checksums.complete_finisher(req.headers, _upload_id(req), parts)
+    info = req.store.complete_upload(req.bucket, req.key, _upload_id(req), parts,
+                                     min_part_size=req.config.min_part_size, expected_size=expected_size,
+                                     if_match=if_match, if_none_match=if_none_match, checksum=finish)
+    location = f"{req.http.scheme}://{req.http.host}/{req.bucket}/{quote(req.key, safe='/')}"
+    return xml_response("CompleteMultipartUploadResult", [
+        ("Location", location), ("Bucket", req.bucket), ("Key", req.key), ("ETag", f'"{info.etag}"'),
+        *checksums.object_fields_xml(info)],
+        headers={**version_headers(info), **sse.response_headers(info.meta, customer=False)})
+
+
+async def abort_multipart_upload(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    req.store.abort_upload(req.bucket, req.key, _upload_id(req))
+    return empty_response(204)
+
+
+def _upload_fields(u: UploadInfo, enc: Any) -> list[tuple[str, Any]]:
+    return [("Key", enc(u.key)), ("UploadId", u.upload_id), ("Initiator", OWNER), ("Owner", OWNER),
+            ("StorageClass", u.meta.get("storage_class", "STANDARD")), ("Initiated", iso8601(u.initiated)),
+            *checksums.upload_xml(u.meta)]
+
+
+async def list_multipart_uploads(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None
+    enc = url_encoder(req)
+    prefix = req.param("prefix") or ""
+    delimiter = req.param("delimiter") or ""
+    key_marker = req.param("key-marker") or ""
+    upload_id_marker = req.param("upload-id-marker") or ""
+    max_uploads = req.int_param("max-uploads", 1000, lo=0, hi=1000)
+    page = req.store.list_uploads(req.bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+                                  upload_id_marker=upload_id_marker or None, max_uploads=max_uploads)
+    return xml_response("ListMultipartUploadsResult", [
+        ("Bucket", req.bucket),
+        ("KeyMarker", enc(key_marker)),
+        ("UploadIdMarker", upload_id_marker),
+        ("NextKeyMarker", enc(page.last_key or "")),
+        ("NextUploadIdMarker", page.last_upload_id or ""),
+        ("Delimiter", enc(delimiter) if delimiter else None),
+        ("Prefix", enc(prefix)),
+        ("MaxUploads", max_uploads),
+        ("IsTruncated", page.is_truncated),
+        ("EncodingType", req.param("encoding-type")),
+        *[("Upload", _upload_fields(u, enc)) for u in page.entries],
+        *[("CommonPrefixes", [("Prefix", enc(p))]) for p in page.prefixes],
+    ])
+
+
+async def list_parts(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    marker = req.int_param("part-number-marker", 0, lo=0)
+    max_parts = req.int_param("max-parts", 1000, lo=0, hi=1000)
+    upload, parts, truncated = req.store.list_parts(req.bucket, req.key, _upload_id(req), marker=marker,
+                                                    max_parts=max_parts)
+    return xml_response("ListPartsResult", [
+        ("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id),
+        ("PartNumberMarker", marker),
+        ("NextPartNumberMarker", parts[-1].part_number if parts else 0),
+        ("MaxParts", max_parts), ("IsTruncated", truncated),
+        *[("Part", [("PartNumber", p.part_number), ("LastModified", iso8601(p.last_modified)),
+                    ("ETag", f'"{p.etag}"'), ("Size", p.size), *_listed_checksum(upload, p.checksums)])
+          for p in parts],
+        ("Initiator", OWNER), ("Owner", OWNER),
+        ("StorageClass", upload.meta.get("storage_class", "STANDARD")),
+        *checksums.upload_xml(upload.meta),
+    ], headers=abort_headers(req, upload))
+
+
+def _listed_checksum(upload: UploadInfo, stored: dict[str, str]) -> list[tuple[str, str]]:
+    """A ListParts Part's Checksum<ALGO>: for uploads that named an algorithm."""
+    algorithm = upload.meta.get("checksum_algorithm")
+    return checksums.fields(algorithm, stored[algorithm]) if algorithm and algorithm in stored else []

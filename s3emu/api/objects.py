@@ -1,0 +1,217 @@
+"""Object operations: put, get, head, delete, copy."""
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..http.addressing import check_key
+from ..http.body import declared_length, payload, read_small
+from ..http.errors import S3Error
+from ..http.request import S3Request
+from ..http.responses import SpansResponse, empty_response, xml_response
+from ..http.xml import child_text, children, iso8601, parse
+from ..protocol import checksums, sse
+from ..protocol.headers import (
+    RESPONSE_OVERRIDES,
+    check_read_conditions,
+    object_headers,
+    object_meta,
+    parse_range,
+)
+from ..storage import ObjectInfo, Segment
+from .common import (
+    bypass_governance,
+    copy_source,
+    version_headers,
+    write_conditions,
+    write_lock,
+)
+
+MAX_DELETE_KEYS = 1000
+
+
+
+
+
+
+async def put_object(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    meta = {**object_meta(req.headers), **write_lock(req, put=True), **sse.write_fields(req.headers)}
+    size = declared_length(req)
+    if size > req.config.max_object_size:
+        raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=req.config.max_object_size)
+    md5 = checksums.content_md5(req.headers)
+    asked = checksums.requested(req.headers, req.auth)
+    algorithm = asked.algorithm or checksums.DEFAULT_ALGORITHM  # S3 keeps a CRC64NVME when none is named
+    meta.update(checksums.object_fields(algorithm))
+    if_match, if_none_match = write_conditions(req)
+    verify = checksums.write_verifier(req.auth, md5, asked)
+    info = await req.store.put_object(req.bucket, req.key, payload(req), meta=meta, size=size,
+                                      algorithms=[algorithm], verify=verify,
+                                      if_match=if_match, if_none_match=if_none_match)
+    return empty_response(headers={"ETag": f'"{info.etag}"', **version_headers(info),
+                                   **checksums.object_headers(info), **sse.response_headers(info.meta)})
+
+
+def _read_target(req: S3Request) -> ObjectInfo:
+    assert req.bucket is not None and req.key is not None
+    return req.store.get_object(req.bucket, req.key, req.param("versionId"))
+
+
+def _part_range(req: S3Request, info: ObjectInfo) -> tuple[tuple[int, int] | None, Segment | None]:
+    """The byte range of ?partNumber=N: one stored part of a multipart object
+    (and that part); part 1 of any other object is the whole of it."""
+    number = req.int_param("partNumber", 0, lo=1, hi=10000, clamp=False)
+    if not number:
+        return None, None
+    count = info.parts_count or 1
+    if number > count:
+        raise S3Error("InvalidPartNumber", PartNumberRequested=number, ActualPartCount=count)
+    if info.parts_count is None:
+        return ((0, info.size - 1) if info.size else None), None
+    seg = req.store.segments(info.id, offset=number - 1, limit=1)[0]
+    return (seg.start, seg.start + seg.size - 1), seg
+
+
+async def get_object(req: S3Request) -> web.StreamResponse:
+    return await _read(req, head=False)
+
+
+async def head_object(req: S3Request) -> web.StreamResponse:
+    return await _read(req, head=True)
+
+
+async def _read(req: S3Request, head: bool) -> web.StreamResponse:
+    info = _read_target(req)
+    sse.check_read(req.headers, info.meta)
+    with_checksum = checksums.check_mode(req.headers)
+    check_read_conditions(req.headers, info)
+    headers = {**object_headers(info), **sse.response_headers(info.meta)}
+    part_range, part = _part_range(req, info)
+    if part_range is not None and req.headers.get("Range"):
+        raise S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
+    byte_range = part_range or parse_range(req.headers.get("Range"), info.size)
+    if part_range is not None and info.parts_count:
+        headers["x-amz-mp-parts-count"] = str(info.parts_count)
+    for param, header in RESPONSE_OVERRIDES.items():
+        if req.param(param) is not None:
+            headers[header] = req.param(param)  # type: ignore[assignment]
+    if with_checksum:
+        headers.update(checksums.read_headers(info, part, byte_range))
+    status = 200
+    first, last = 0, info.size - 1
+    if byte_range is not None:
+        first, last = byte_range
+        status = 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
+    if head or info.size == 0:
+        resp = web.StreamResponse(status=status, headers=headers)
+        resp.content_length = last - first + 1 if info.size else 0
+        return resp
+    spans = req.store.open_range(info, first, last)
+    return SpansResponse(spans, status=status, headers=headers)
+
+
+async def delete_object(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    deleted = req.store.delete_object(req.bucket, req.key, req.param("versionId"),
+                                      bypass_governance=bypass_governance(req))
+    headers = {}
+    if deleted.delete_marker:
+        headers["x-amz-delete-marker"] = "true"
+    if deleted.version_id is not None:
+        headers["x-amz-version-id"] = deleted.version_id
+    return empty_response(204, headers)
+
+
+async def delete_objects(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None
+    req.store.get_bucket(req.bucket)
+    body = await read_small(req, 2 * 1024 * 1024)
+    checksums.check_document(req.headers, req.auth, body)
+    doc = parse(body, "Delete")
+    quiet = (child_text(doc, "Quiet") or "").lower() == "true"
+    objects = children(doc, "Object")
+    if not objects or len(objects) > MAX_DELETE_KEYS:
+        raise S3Error("MalformedXML")
+    # keys are taken verbatim (they may begin or end with spaces); all checked before any is deleted
+    keys = [verbatim_text(obj, "Key") for obj in objects]
+    if None in keys:
+        raise S3Error("MalformedXML")
+    results: list[tuple[str, Any]] = []
+    for obj, key in zip(objects, keys):
+        assert key is not None
+        version_id = child_text(obj, "VersionId")
+        try:
+            check_key(key)
+            deleted = req.store.delete_object(req.bucket, key, version_id,
+                                              bypass_governance=bypass_governance(req))
+        except Exception as exc:  # one key's failure is reported in its own Error entry
+            err = exc if isinstance(exc, S3Error) else S3Error(getattr(exc, "code", "InternalError"),
+                                                               getattr(exc, "message", None) or None)
+            results.append(("Error", [("Key", key), ("VersionId", version_id), ("Code", err.code),
+                                      ("Message", err.message)]))
+            continue
+        if not quiet:
+            results.append(("Deleted", [
+                ("Key", key), ("VersionId", version_id),
+                ("DeleteMarker", True if deleted.delete_marker else None),
+                ("DeleteMarkerVersionId", deleted.version_id if deleted.delete_marker else None)]))
+    return xml_response("DeleteResult", results)
+
+
+def verbatim_text(elem: Any, name: str) -> str | None:
+    """The text of a child element exactly as sent (child_text strips it)."""
+    found = children(elem, name)
+    return (found[0].text or "") if found else None
+
+
+
+
+
+
+async def copy_object(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None and req.key is not None
+    source = copy_source(req)
+    directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise S3Error("InvalidArgument", "Unknown metadata directive.", ArgumentName="x-amz-metadata-directive",
+                      ArgumentValue=directive)
+    if directive == "REPLACE":
+        meta = object_meta(req.headers)
+    else:
+        meta = sse.without_encryption({k: v for k, v in source.meta.items() if k not in ("checksums", "lock")})
+        if "x-amz-storage-class" in req.headers:
+            meta["storage_class"] = object_meta(req.headers)["storage_class"]
+    if req.headers.get("x-amz-tagging-directive", "COPY").upper() == "REPLACE":
+        meta.pop("tagging", None)
+        if "x-amz-tagging" in req.headers:
+            meta["tagging"] = req.headers["x-amz-tagging"]
+    meta.update(write_lock(req))  # the copy's own Object Lock settings, never the source's
+    meta.update(sse.write_fields(req.headers))  # and its own encryption
+    same = (source.bucket, source.key) == (req.bucket, req.key)
+    changes = directive == "REPLACE" or any(h in req.headers for h in (
+        "x-amz-storage-class", "x-amz-website-redirect-location", "x-amz-server-side-encryption",
+        "x-amz-server-side-encryption-customer-algorithm"))
+    if same and not changes and source.version_id == "null":
+        raise S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to "
+                                        "itself without changing the object's metadata, storage class, website "
+                                        "redirect location or encryption attributes.")
+    # the copy's checksum is computed afresh over the whole object: the asked-for algorithm, else the source's
+    algorithm = (req.headers.get("x-amz-checksum-algorithm") or source.meta.get("checksum_algorithm")
+                 or checksums.DEFAULT_ALGORITHM).upper()
+    if algorithm not in checksums.ALGORITHMS:
+        raise S3Error("InvalidRequest", checksums.UNSUPPORTED)
+    meta.update(checksums.object_fields(algorithm))
+    info = await req.store.put_object(req.bucket, req.key, req.store.read_range(source, 0, source.size - 1),
+                                      meta=meta, size=source.size, algorithms=[algorithm])
+    headers = version_headers(info)
+    if source.version_id != "null" or source.versioned:
+        headers["x-amz-copy-source-version-id"] = source.version_id
+    headers.update(sse.response_headers(info.meta))
+    found = checksums.stored(info.meta)
+    return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),
+                                             ("LastModified", iso8601(info.last_modified)),
+                                             *(checksums.fields(found[0], found[1], found[2]) if found else [])],
+                        headers=headers)

@@ -1,0 +1,109 @@
+"""S3 errors: a code, an HTTP status, a message and any extra fields S3 puts
+in the <Error> document."""
+from __future__ import annotations
+
+import email.utils
+from typing import Any
+
+from ..storage.errors import DeleteMarkerHit, StorageError
+
+# code -> (HTTP status, default message), as AWS documents them.
+ERRORS: dict[str, tuple[int, str]] = {
+    "AccessDenied": (403, "Access Denied"),
+    "AccessForbidden": (403, "CORSResponse: This CORS request is not allowed. This is usually because the "
+                             "evalution of Origin, request method / Access-Control-Request-Method or "
+                             "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."),
+    "AuthorizationHeaderMalformed": (400, "The authorization header is malformed."),
+    "AuthorizationQueryParametersError": (400, "Error parsing the query-string authentication parameters."),
+    "BadDigest": (400, "The Content-MD5 you specified did not match what we received."),
+    "BadRequest": (400, "Bad Request"),
+    "BucketAlreadyExists": (409, "The requested bucket name is not available."),
+    "BucketAlreadyOwnedByYou": (409, "Your previous request to create the named bucket succeeded and you "
+                                     "already own it."),
+    "BucketNotEmpty": (409, "The bucket you tried to delete is not empty"),
+    "ConditionalRequestConflict": (409, "The conditional request cannot succeed due to a conflicting operation "
+                                        "against this resource."),
+    "EntityTooLarge": (400, "Your proposed upload exceeds the maximum allowed size"),
+    "EntityTooSmall": (400, "Your proposed upload is smaller than the minimum allowed size"),
+    "IllegalLocationConstraintException": (400, "The specified location-constraint is not valid"),
+    "IllegalVersioningConfigurationException": (400, "The Versioning element must be specified"),
+    "IncompleteBody": (400, "You did not provide the number of bytes specified by the Content-Length HTTP "
+                            "header"),
+    "InternalError": (500, "We encountered an internal error. Please try again."),
+    "InvalidAccessKeyId": (403, "The AWS Access Key Id you provided does not exist in our records."),
+    "InvalidArgument": (400, "Invalid Argument"),
+    "InvalidBucketName": (400, "The specified bucket is not valid."),
+    "InvalidBucketState": (409, "The request is not valid with the current state of the bucket."),
+    "InvalidChunkSizeError": (400, "Only the last chunk is allowed to have a size less than 8192 bytes"),
+    "InvalidDigest": (400, "The Content-MD5 you specified is not valid."),
+    "InvalidEncryptionAlgorithmError": (400, "The Encryption request you specified is not valid. Supported value: AES256."),
+    "InvalidLocationConstraint": (400, "The specified location-constraint is not valid"),
+    "InvalidPart": (400, "One or more of the specified parts could not be found.  The part may not have been "
+                         "uploaded, or the specified entity tag may not match the part's entity tag."),
+    "InvalidPartNumber": (416, "The requested partnumber is not satisfiable"),
+    "InvalidPartOrder": (400, "The list of parts was not in ascending order. Parts must be ordered by part "
+                              "number."),
+    "InvalidRange": (416, "The requested range is not satisfiable"),
+    "InvalidRequest": (400, "Invalid Request"),
+    "InvalidStorageClass": (400, "The storage class you specified is not valid"),
+    "InvalidURI": (400, "Couldn't parse the specified URI."),
+    "KeyTooLongError": (400, "Your key is too long"),
+    "MalformedTrailerError": (400, "The request contained trailing data that was not well-formed or did not "
+                                   "conform to our published schema."),
+    "MalformedXML": (400, "The XML you provided was not well-formed or did not validate against our published "
+                          "schema"),
+    "MaxMessageLengthExceeded": (400, "Your request was too big."),
+    "MetadataTooLarge": (400, "Your metadata headers exceed the maximum allowed metadata size."),
+    "MethodNotAllowed": (405, "The specified method is not allowed against this resource."),
+    "MissingContentLength": (411, "You must provide the Content-Length HTTP header."),
+    "MissingRequestBodyError": (400, "Request Body is empty"),
+    "MissingSecurityHeader": (400, "Your request is missing a required header."),
+    "NoSuchBucket": (404, "The specified bucket does not exist"),
+    "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist"),
+    "NoSuchKey": (404, "The specified key does not exist."),
+    "NoSuchLifecycleConfiguration": (404, "The lifecycle configuration does not exist"),
+    "NoSuchObjectLockConfiguration": (404, "The specified object does not have a ObjectLock configuration"),
+    "NoSuchUpload": (404, "The specified upload does not exist. The upload ID may be invalid, or the upload may "
+                          "have been aborted or completed."),
+    "NoSuchVersion": (404, "The specified version does not exist."),
+    "NotImplemented": (501, "A header you provided implies functionality that is not implemented."),
+    "NotModified": (304, "Not Modified"),
+    "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for this bucket"),
+    "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold"),
+    "RequestTimeTooSkewed": (403, "The difference between the request time and the current time is too "
+                                  "large."),
+    "RequestTimeout": (400, "Your socket connection to the server was not read from or written to within the "
+                            "timeout period. Idle connections will be closed."),
+    "ServiceUnavailable": (503, "Please reduce your request rate."),
+    "SignatureDoesNotMatch": (403, "The request signature we calculated does not match the signature you "
+                                   "provided. Check your key and signing method."),
+    "SlowDown": (503, "Please reduce your request rate."),
+    "XAmzContentSHA256Mismatch": (400, "The provided 'x-amz-content-sha256' header does not match what was "
+                                       "computed."),
+}
+
+
+class S3Error(Exception):
+    def __init__(self, code: str, message: str | None = None, *, status: int | None = None,
+                 headers: dict[str, str] | None = None, **fields: Any) -> None:
+        if code not in ERRORS and status is None:
+            raise ValueError(f"{code} is not in the error catalogue: give its status")
+        default_status, default_message = ERRORS.get(code, (status or 500, code))
+        self.code = code
+        self.status = status or default_status
+        self.message = message or default_message
+        self.fields = {k: v for k, v in fields.items() if v is not None}
+        self.headers = headers or {}
+        super().__init__(f"{code}: {self.message}")
+
+    @classmethod
+    def from_storage(cls, err: StorageError, method: str | None = None) -> "S3Error":
+        fields, headers = dict(err.fields), {}
+        if isinstance(err, DeleteMarkerHit):
+            # S3 says a delete marker stands there; one asked for by id may only be deleted
+            headers = {"x-amz-delete-marker": "true", "x-amz-version-id": err.marker_version_id}
+            if err.code == "MethodNotAllowed":
+                headers["Allow"] = "DELETE"
+                headers["Last-Modified"] = email.utils.formatdate(int(err.last_modified), usegmt=True)
+                fields = {"Method": method, **fields}
+        return cls(err.code, err.message or None, headers=headers, **fields)

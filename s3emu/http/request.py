@@ -1,0 +1,67 @@
+"""One S3 request as the handlers see it: who it addresses and with what."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from ..config import Config
+from ..storage import Store
+from ..storage.ids import unique_hex
+from .errors import S3Error
+from .operations import Operation
+
+
+@dataclass
+class S3Request:
+    http: web.Request
+    store: Store
+    config: Config
+    bucket: str | None
+    key: str | None
+    query: MultiDictProxy[str]
+    request_id: str = field(default_factory=lambda: unique_hex(8).upper())
+    operation: Operation | None = None
+    auth: Any = None  # the auth.verify.RequestAuth that authenticate() returned
+
+    @property
+    def access_key(self) -> str | None:
+        return getattr(self.auth, "access_key", None)
+
+    @property
+    def headers(self) -> Any:
+        return self.http.headers
+
+    @property
+    def resource(self) -> str:
+        if self.bucket is None:
+            return "/"
+        return f"/{self.bucket}" + (f"/{self.key}" if self.key is not None else "")
+
+    def param(self, name: str) -> str | None:
+        return self.query.get(name)
+
+    def int_param(self, name: str, default: int, *, lo: int, hi: int | None = None,
+                  clamp: bool = True) -> int:
+        """An integer query parameter; out of [lo, hi] is InvalidArgument, or
+        clamped to hi where S3 clamps (max-keys and friends)."""
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise S3Error("InvalidArgument", f"Provided {name} not an integer or within integer range",
+                          ArgumentName=name, ArgumentValue=raw) from None
+        if value < lo:
+            raise S3Error("InvalidArgument", f"Argument {name} must be an integer between {lo} and "
+                          f"{hi if hi is not None else 2147483647}", ArgumentName=name, ArgumentValue=raw)
+        if hi is not None and value > hi:
+            if clamp:
+                return hi
+            raise S3Error("InvalidArgument", f"Argument {name} must be an integer between {lo} and {hi}",
+                          ArgumentName=name, ArgumentValue=raw)
+        return value
+

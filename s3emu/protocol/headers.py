@@ -1,0 +1,162 @@
+"""Object headers in and out: what a write keeps, what a read returns, and
+the conditional and Range headers of reads."""
+from __future__ import annotations
+
+import email.utils
+import re
+from typing import Any, Mapping
+
+from ..http.errors import S3Error
+from ..http.xml import iso8601
+from ..storage import ObjectInfo, etag_matches
+
+# Headers a write stores and every read returns as they were sent.
+STORED_HEADERS = ("Content-Type", "Content-Encoding", "Content-Disposition", "Content-Language",
+                  "Cache-Control", "Expires", "x-amz-website-redirect-location",
+                  "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+                  "x-amz-server-side-encryption-bucket-key-enabled")
+STORAGE_CLASSES = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+                   "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE")
+USER_META_LIMIT = 2048
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+
+# response-* query parameters of GetObject and the headers they override
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type", "response-content-language": "Content-Language",
+    "response-expires": "Expires", "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition", "response-content-encoding": "Content-Encoding",
+}
+
+
+def http_date(ts: float) -> str:
+    return email.utils.formatdate(int(ts), usegmt=True)
+
+
+def object_meta(headers: Mapping[str, str]) -> dict[str, Any]:
+    """What a PutObject / CreateMultipartUpload / CopyObject(REPLACE) keeps for the object."""
+    kept: dict[str, str] = {}
+    for name in STORED_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            kept[name] = value
+    encoding = [e.strip() for e in kept.get("Content-Encoding", "").split(",") if e.strip()]
+    encoding = [e for e in encoding if e.lower() != "aws-chunked"]  # a transfer framing, never stored
+    if encoding:
+        kept["Content-Encoding"] = ",".join(encoding)
+    else:
+        kept.pop("Content-Encoding", None)
+    kept.setdefault("Content-Type", DEFAULT_CONTENT_TYPE)
+    user = {k[len("x-amz-meta-"):].lower(): v for k, v in headers.items() if k.lower().startswith("x-amz-meta-")}
+    user_size = sum(len(k.encode()) + len(v.encode()) for k, v in user.items())
+    if user_size > USER_META_LIMIT:
+        raise S3Error("MetadataTooLarge", Size=user_size, MaxSizeAllowed=USER_META_LIMIT)
+    storage_class = headers.get("x-amz-storage-class", "STANDARD")
+    if storage_class not in STORAGE_CLASSES:
+        raise S3Error("InvalidStorageClass", StorageClassRequested=storage_class)
+    meta: dict[str, Any] = {"headers": kept, "user": user, "storage_class": storage_class}
+    tagging = headers.get("x-amz-tagging")
+    if tagging is not None:
+        meta["tagging"] = tagging
+    return meta
+
+
+def object_headers(info: ObjectInfo) -> dict[str, str]:
+    """Headers GET and HEAD return for an object."""
+    out = dict(info.meta.get("headers", {}))
+    out["ETag"] = f'"{info.etag}"'
+    out["Last-Modified"] = http_date(info.last_modified)
+    out["Accept-Ranges"] = "bytes"
+    for k, v in info.meta.get("user", {}).items():
+        out[f"x-amz-meta-{k}"] = v
+    storage_class = info.meta.get("storage_class", "STANDARD")
+    if storage_class != "STANDARD":
+        out["x-amz-storage-class"] = storage_class
+    if info.version_id != "null" or info.versioned:
+        out["x-amz-version-id"] = info.version_id
+    out.update(lock_headers(info))
+    tagging = info.meta.get("tagging")
+    if tagging:
+        out["x-amz-tagging-count"] = str(len([t for t in tagging.split("&") if t]))
+    return out
+
+
+def lock_headers(info: ObjectInfo) -> dict[str, str]:
+    """A version's Object Lock retention and legal hold, as GET and HEAD report them."""
+    lock = info.meta.get("lock") or {}
+    out = {}
+    if lock.get("mode"):
+        out["x-amz-object-lock-mode"] = lock["mode"]
+        out["x-amz-object-lock-retain-until-date"] = iso8601(lock["until"])
+    if lock.get("legal_hold"):
+        out["x-amz-object-lock-legal-hold"] = lock["legal_hold"]
+    return out
+
+
+def _parse_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def check_read_conditions(headers: Mapping[str, str], info: ObjectInfo, prefix: str = "") -> None:
+    """If-Match / If-Unmodified-Since (412) and If-None-Match / If-Modified-Since
+    (304), combined as RFC 7232 and S3 document. With prefix
+    'x-amz-copy-source-' the same for a copy source, where 304 becomes 412."""
+    modified = int(info.last_modified)
+    if_match = headers.get(prefix + "If-Match")
+    if_none_match = headers.get(prefix + "If-None-Match")
+    unmodified_since = _parse_date(headers.get(prefix + "If-Unmodified-Since"))
+    modified_since = _parse_date(headers.get(prefix + "If-Modified-Since"))
+    if if_match is not None:
+        if not etag_matches(if_match, info.etag):
+            raise S3Error("PreconditionFailed", Condition=prefix + "If-Match")
+    elif unmodified_since is not None and modified > unmodified_since:
+        raise S3Error("PreconditionFailed", Condition=prefix + "If-Unmodified-Since")
+    if if_none_match is not None:
+        if etag_matches(if_none_match, info.etag):
+            raise _not_modified(info, prefix + "If-None-Match", prefix)
+    elif modified_since is not None and modified <= modified_since:
+        raise _not_modified(info, prefix + "If-Modified-Since", prefix)
+
+
+def _not_modified(info: ObjectInfo, condition: str, prefix: str) -> S3Error:
+    if prefix:  # a copy source that has not changed cannot be copied: 412, not 304
+        return S3Error("PreconditionFailed", Condition=condition)
+    # a 304 still names the representation it stands for (RFC 7232 section 4.1)
+    return S3Error("NotModified", "Not Modified", status=304,
+                   headers={"ETag": f'"{info.etag}"', "Last-Modified": http_date(info.last_modified)})
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_range(value: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) inclusive for a single-range `Range` header, None to send
+    the whole object. Unparsable ranges are ignored, as S3 does;
+    unsatisfiable ones are InvalidRange."""
+    if value is None:
+        return None
+    m = _RANGE.match(value.strip())
+    if m is None or (m.group(1) == "" and m.group(2) == ""):
+        return None
+    first_s, last_s = m.groups()
+    if first_s == "":
+        suffix = int(last_s)
+        if suffix == 0 or size == 0:
+            raise _invalid_range(value, size)
+        return max(0, size - suffix), size - 1
+    first = int(first_s)
+    if last_s and int(last_s) < first:
+        return None  # not a valid byte-range-spec: ignored (RFC 7233)
+    if first >= size:
+        raise _invalid_range(value, size)
+    last = int(last_s) if last_s else size - 1
+    return first, min(last, size - 1)
+
+
+def _invalid_range(value: str, size: int) -> S3Error:
+    return S3Error("InvalidRange", RangeRequested=value, ActualObjectSize=size,
+                   headers={"Content-Range": f"bytes */{size}"})

@@ -1,0 +1,124 @@
+"""`s3emu serve --workers N`: N server processes on one port.
+
+The parent recovers the data directory once, then forks workers that each
+listen on the same port with SO_REUSEPORT, so the kernel spreads connections
+over them. They share the store safely: metadata through SQLite (WAL,
+BEGIN IMMEDIATE for writers), data files by unique names.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import select
+import signal
+import socket
+import time
+from dataclasses import replace
+from typing import Callable
+
+from .. import tls
+from ..config import Config
+from ..storage import Store
+from . import launch
+
+log = logging.getLogger("s3emu")
+
+
+def _reserve_port(host: str) -> socket.socket:
+    """A bound, never-listening SO_REUSEPORT socket: fixes the port number for
+    `--port 0` without taking any connections itself."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, 0))
+    return sock
+
+
+async def _worker(config: Config, ready_fd: int) -> None:
+    running = await launch.start(config, recover=False, reuse_port=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    os.write(ready_fd, b"r")
+    os.close(ready_fd)
+    try:
+        await stop.wait()
+    finally:
+        await running.stop()
+
+
+def _fork_worker(config: Config, ready_w: int, ready_r: int) -> int:
+    pid = os.fork()
+    if pid == 0:  # the worker
+        os.close(ready_r)
+        code = 0
+        try:
+            asyncio.run(_worker(config, ready_w))
+        except BaseException:
+            log.exception("worker %d failed", os.getpid())
+            code = 1
+        os._exit(code)
+    return pid
+
+
+def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: float = 30.0) -> int:
+    """Run `workers` processes until SIGINT/SIGTERM; returns an exit status."""
+    store = Store(config.data_dir, durable=config.durability == "fsync")
+    store.recover()
+    store.close()
+    reserved = None
+    if config.port == 0:
+        reserved = _reserve_port(config.host)
+        config = replace(config, port=reserved.getsockname()[1])
+    ready_r, ready_w = os.pipe()
+    pids = [_fork_worker(config, ready_w, ready_r) for _ in range(workers)]
+    os.close(ready_w)
+    stopping = False
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in pids:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    ready, deadline = 0, time.monotonic() + timeout
+    while ready < workers and time.monotonic() < deadline:
+        readable, _, _ = select.select([ready_r], [], [], 0.2)
+        if readable:
+            got = os.read(ready_r, workers)
+            if not got:
+                break
+            ready += len(got)
+    os.close(ready_r)
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    status = 0
+    if ready == workers:
+        on_ready(f"{tls.scheme(config.tls_cert)}://{host}:{config.port}")
+    else:
+        log.error("only %d of %d workers started", ready, workers)
+        forward(signal.SIGTERM, None)
+        status = 1
+    for pid in pids:
+        while True:
+            try:
+                _, code = os.waitpid(pid, 0)
+                break
+            except ChildProcessError:
+                code = 0
+                break
+            except InterruptedError:
+                continue
+        if code and not stopping:
+            log.error("worker %d exited with status %d", pid, code)
+            forward(signal.SIGTERM, None)
+            status = 1
+    if reserved is not None:
+        reserved.close()
+    return status

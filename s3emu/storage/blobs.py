@@ -1,0 +1,234 @@
+"""Data files: object and part bytes in plain files named by random ids.
+
+A write streams into tmp/, is checked, fsynced and renamed into blobs/ before
+any metadata refers to it; a file is only unlinked after the metadata that
+referred to it is gone. Keys never become paths.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import AsyncIterable, Iterable, Iterator
+
+from .digests import Hasher, new_hasher
+from .errors import EntityTooLarge, IncompleteBody, StorageFull
+from .ids import unique_hex
+
+FLUSH_BYTES = 512 * 1024  # big writes, one thread hop each; a large upload holds two such blocks
+
+
+@dataclass
+class Blob:
+    """A fully written data file, not yet referenced by metadata."""
+
+    file: str
+    size: int
+    md5: str  # hex
+    digests: dict[str, bytes] = field(default_factory=dict)  # algorithm -> raw digest
+
+
+class BlobStore:
+    def __init__(self, root: Path, durable: bool) -> None:
+        self.root = root
+        self.durable = durable
+        self.tmp = root / "tmp"
+        self.blobs = root / "blobs"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        for i in range(256):  # made once, so a write never waits on a mkdir
+            (self.blobs / f"{i:02x}").mkdir(parents=True, exist_ok=True)
+        if durable:  # the directories themselves must survive a power cut, like the files in them
+            for directory in (self.blobs, root):
+                _fsync_dir(directory)
+
+    def path(self, file: str) -> Path:
+        # ids are hex we generated; refuse anything else rather than trust it.
+        if len(file) != 32 or not all(c in "0123456789abcdef" for c in file):
+            raise ValueError(f"not a blob id: {file!r}")
+        return self.blobs / file[:2] / file
+
+    async def write(
+        self,
+        body: AsyncIterable[bytes],
+        *,
+        size: int | None = None,
+        max_size: int | None = None,
+        algorithms: Iterable[str] = (),
+    ) -> Blob:
+        """Stream body into a new data file, computing MD5 and the given
+        checksums. With size given, a shorter or longer body is refused. On
+        any failure nothing is left behind."""
+        w = _Writer(self, algorithms)
+        loop = asyncio.get_running_loop()
+        buffers = _Buffers()
+        written = 0
+        pending: asyncio.Future[None] | None = None
+        try:
+            async for chunk in body:
+                written += len(chunk)
+                if max_size is not None and written > max_size:
+                    raise EntityTooLarge("Your proposed upload exceeds the maximum allowed size",
+                                         ProposedSize=written, MaxSizeAllowed=max_size)
+                if size is not None and written > size:
+                    raise IncompleteBody("The request body is longer than its Content-Length")
+                for full in buffers.add(chunk):
+                    if pending is not None:
+                        await pending
+                    # hashing and writing off the event loop overlaps with receiving the next MiB
+                    pending = loop.run_in_executor(None, w.absorb, full)
+            if pending is not None:
+                await pending
+            if size is not None and written != size:
+                raise IncompleteBody(
+                    "You did not provide the number of bytes specified by the Content-Length HTTP header")
+            # a small body is created, written, synced and renamed in this one hop
+            pending = loop.run_in_executor(None, w.finish, buffers.tail())
+            await pending
+        except BaseException:
+            if pending is not None and not pending.done():
+                # never close the fd under a thread still writing to it
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(pending)
+            w.abandon()
+            raise
+        return Blob(w.file, written, w.md5.hexdigest(), {a: h.digest() for a, h in w.hashers.items()})
+
+    def open(self, file: str) -> int:
+        return os.open(self.path(file), os.O_RDONLY)
+
+    def delete(self, files: Iterable[str]) -> None:
+        for file in files:
+            _unlink_quietly(self.path(file))
+
+    def all_files(self) -> Iterable[str]:
+        for sub in self.blobs.iterdir():
+            if sub.is_dir():
+                for f in sub.iterdir():
+                    yield f.name
+
+    def clear_tmp(self) -> int:
+        """Remove half-written files left by a crash (start-up only)."""
+        n = 0
+        for f in self.tmp.iterdir():
+            _unlink_quietly(f)
+            n += 1
+        return n
+
+
+class _Buffers:
+    """Collects a body into FLUSH_BYTES blocks. A small body grows one
+    bytearray; a large one alternates two fixed buffers (one filling, one
+    being written), so memory per upload stays at two blocks, reused."""
+
+    def __init__(self) -> None:
+        self.small = bytearray()
+        self.blocks: list[bytearray] = []
+        self.filled = 0
+
+    def add(self, chunk: bytes) -> Iterator[bytearray]:
+        """Take a chunk, yielding each block it fills. Before resuming, the
+        caller must be done with the block it was given the time before: that
+        block is filled next."""
+        if not self.blocks:
+            if len(self.small) + len(chunk) < FLUSH_BYTES:
+                self.small += chunk
+                return
+            self.blocks = [bytearray(FLUSH_BYTES)]
+            self.blocks[0][: len(self.small)] = self.small
+            self.filled, self.small = len(self.small), bytearray()
+        view = memoryview(chunk)
+        while view:
+            block = self.blocks[0]
+            take = min(len(view), FLUSH_BYTES - self.filled)
+            block[self.filled: self.filled + take] = view[:take]
+            self.filled += take
+            view = view[take:]
+            if self.filled == FLUSH_BYTES:
+                yield block
+                if len(self.blocks) == 1:
+                    self.blocks.append(bytearray(FLUSH_BYTES))
+                self.blocks.reverse()  # fill the other block while this one is written
+                self.filled = 0
+
+    def tail(self) -> bytes | bytearray | memoryview:
+        return memoryview(self.blocks[0])[: self.filled] if self.blocks else self.small
+
+
+class _Writer:
+    """One data file being written: every step runs in a worker thread, one at a time."""
+
+    def __init__(self, store: BlobStore, algorithms: Iterable[str]) -> None:
+        self.store = store
+        self.file = unique_hex(16)
+        self.tmp_path = store.tmp / self.file
+        self.md5 = new_hasher("MD5")
+        self.hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
+        self.fd: int | None = None
+
+    def absorb(self, data: bytes | bytearray | memoryview) -> None:
+        if self.fd is None:
+            self.fd = _disk_op(os.open, self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        self.md5.update(data)
+        for h in self.hashers.values():
+            h.update(data)
+        view = memoryview(data)
+        while view:
+            n = _disk_op(os.write, self.fd, view)
+            view = view[n:]
+
+    def finish(self, tail: bytes | bytearray | memoryview) -> None:
+        """Write the tail, make the file durable and move it into blobs/."""
+        self.absorb(tail)
+        assert self.fd is not None
+        fd, self.fd = self.fd, None
+        try:
+            if self.store.durable:
+                _disk_op(os.fsync, fd)
+        finally:
+            os.close(fd)
+        final = self.store.path(self.file)
+        _disk_op(os.rename, self.tmp_path, final)
+        if self.store.durable:
+            _fsync_dir(final.parent)
+
+    def abandon(self) -> None:
+        if self.fd is not None:
+            _close_quietly(self.fd)
+            self.fd = None
+        _unlink_quietly(self.tmp_path)
+
+
+def _disk_op(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    try:
+        return fn(*args, **kwargs)
+    except OSError as e:
+        if e.errno == errno.ENOSPC:
+            raise StorageFull("The data directory's disk is full; nothing was stored") from e
+        if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise StorageFull(f"The data directory is not writable ({e.strerror}); nothing was stored") from e
+        raise
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
