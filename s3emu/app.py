@@ -58,9 +58,10 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     except S3Error as err:
         response = error_response(req, err)
     except StorageError as err:
-        if err.code == "InternalError":
-            log.error("%s %s: %s", req.operation, req.resource, err.message)
-        response = error_response(req, S3Error.from_storage(err, request.method))
+        s3_error = S3Error.from_storage(err, request.method)
+        if s3_error.status >= 500:
+            log.error("%s %s: %s", req.operation, req.resource, err)
+        response = error_response(req, s3_error)
     except (ClientPayloadError, ConnectionResetError) as err:
         # the client went away mid-body: nothing was stored; answer if it still listens
         response = error_response(req, S3Error("IncompleteBody", str(err) or None))

@@ -7,24 +7,23 @@ import time
 from typing import Any
 from urllib.parse import quote, unquote
 
-from ..http.errors import S3Error
+from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
 from ..protocol import sse
-from ..protocol.headers import check_read_conditions, http_date
-from ..storage import ObjectInfo, UploadInfo
+from ..protocol.headers import check_read_conditions, http_date, parse_etags
+from ..storage import ObjectInfo, UploadInfo, WriteCondition
 from ..storage.errors import DeleteMarkerHit
 from ..storage.lifecycle import abort_date, rules_of
-from ..storage.versions import NO_LOCK_CONFIG
 
 
-def write_conditions(req: S3Request) -> tuple[str | None, str | None]:
+def write_conditions(req: S3Request) -> WriteCondition:
     """If-Match / If-None-Match on a write (PutObject, CompleteMultipartUpload)."""
     if_match = req.headers.get("If-Match")
     if_none_match = req.headers.get("If-None-Match")
     if if_none_match is not None and if_none_match.strip() != "*":
         raise S3Error("NotImplemented", "A header you provided implies functionality that is not implemented",
                       Header="If-None-Match")
-    return if_match, if_none_match
+    return WriteCondition(None if if_match is None else parse_etags(if_match), if_none_match is not None)
 
 
 def version_headers(info: ObjectInfo) -> dict[str, str]:
@@ -58,7 +57,7 @@ def copy_source(req: S3Request) -> ObjectInfo:
     try:
         source = req.store.get_object(bucket, key, version_id)
     except DeleteMarkerHit as hit:
-        if hit.code == "MethodNotAllowed":
+        if hit.by_version:
             raise S3Error("InvalidRequest", "The source of a copy request may not specifically refer to a delete "
                                             "marker by version id.") from None
         raise

@@ -48,7 +48,7 @@ def _upload_id(req: S3Request) -> str:
 async def create_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
     meta = {**object_meta(req.headers), **write_lock(req), **sse.write_fields(req.headers), **checksums.upload_fields(req.headers)}
-    upload = req.store.create_upload(req.bucket, req.key, meta)
+    upload = req.store.create_multipart_upload(req.bucket, req.key, meta)
     return xml_response("InitiateMultipartUploadResult", [
         ("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)],
         headers={**abort_headers(req, upload), **checksums.upload_headers(meta), **sse.response_headers(meta)})
@@ -147,7 +147,7 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
     parts = _parse_parts(await read_small(req, MAX_COMPLETE_BODY))
     for part in parts:
         _check_part_number(req, part.part_number, str(part.part_number))
-    if_match, if_none_match = write_conditions(req)
+    condition = write_conditions(req)
     expected_size = None
     raw_size = req.headers.get("x-amz-mp-object-size")
     if raw_size is not None:
@@ -155,9 +155,9 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
             raise S3Error("InvalidRequest", "The x-amz-mp-object-size header value is not a valid number")
         expected_size = int(raw_size)
     finish = checksums.complete_finisher(req.headers, _upload_id(req), parts)
-    info = req.store.complete_upload(req.bucket, req.key, _upload_id(req), parts,
-                                     min_part_size=req.config.min_part_size, expected_size=expected_size,
-                                     if_match=if_match, if_none_match=if_none_match, checksum=finish)
+    info = req.store.complete_multipart_upload(req.bucket, req.key, _upload_id(req), parts,
+                                               min_part_size=req.config.min_part_size,
+                                               expected_size=expected_size, condition=condition, checksum=finish)
     location = f"{req.http.scheme}://{req.http.host}/{req.bucket}/{quote(req.key, safe='/')}"
     return xml_response("CompleteMultipartUploadResult", [
         ("Location", location), ("Bucket", req.bucket), ("Key", req.key), ("ETag", f'"{info.etag}"'),
@@ -167,7 +167,7 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
 
 async def abort_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    req.store.abort_upload(req.bucket, req.key, _upload_id(req))
+    req.store.abort_multipart_upload(req.bucket, req.key, _upload_id(req))
     return empty_response(204)
 
 
@@ -185,7 +185,7 @@ async def list_multipart_uploads(req: S3Request) -> web.StreamResponse:
     key_marker = req.param("key-marker") or ""
     upload_id_marker = req.param("upload-id-marker") or ""
     max_uploads = req.int_param("max-uploads", 1000, lo=0, hi=1000)
-    page = req.store.list_uploads(req.bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+    page = req.store.list_multipart_uploads(req.bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
                                   upload_id_marker=upload_id_marker or None, max_uploads=max_uploads)
     return xml_response("ListMultipartUploadsResult", [
         ("Bucket", req.bucket),

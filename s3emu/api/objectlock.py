@@ -9,11 +9,10 @@ from aiohttp import web
 from lxml import etree
 
 from ..http.body import read_small
-from ..http.errors import S3Error
+from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
 from ..http.xml import child_text, iso8601, local, parse
-from ..storage.versions import NO_LOCK_CONFIG
 from .common import MODES, _date, bypass_governance
 
 MAX_CONFIG_BODY = 64 * 1024
@@ -82,7 +81,7 @@ async def put_object_lock_configuration(req: S3Request) -> web.StreamResponse:
     if enabled is None or enabled.text != "Enabled":
         raise S3Error("MalformedXML")
     rule = _default_rule(doc["Rule"]) if "Rule" in doc else {}
-    req.store.set_object_lock_config(req.bucket, rule)
+    req.store.put_object_lock_configuration(req.bucket, rule)
     return empty_response()
 
 
@@ -126,7 +125,7 @@ async def put_object_retention(req: S3Request) -> web.StreamResponse:
         if until <= time.time():
             raise S3Error("InvalidArgument", "The retain until date must be in the future!",
                           ArgumentName="RetainUntilDate", ArgumentValue=raw_until)
-    req.store.set_retention(req.bucket, req.key, req.param("versionId"), mode, until,
+    req.store.put_object_retention(req.bucket, req.key, req.param("versionId"), mode, until,
                             bypass_governance=bypass_governance(req))
     return empty_response()
 
@@ -143,7 +142,7 @@ async def put_object_legal_hold(req: S3Request) -> web.StreamResponse:
     status = child_text(await _document(req, "LegalHold"), "Status")
     if status not in ("ON", "OFF"):
         raise S3Error("MalformedXML")
-    req.store.set_legal_hold(req.bucket, req.key, req.param("versionId"), status)
+    req.store.put_object_legal_hold(req.bucket, req.key, req.param("versionId"), status)
     return empty_response()
 
 

@@ -19,7 +19,7 @@ from ..protocol.headers import (
     object_meta,
     parse_range,
 )
-from ..storage import ObjectInfo, Segment
+from ..storage import ObjectInfo, Segment, StorageError
 from .common import (
     bypass_governance,
     copy_source,
@@ -45,11 +45,10 @@ async def put_object(req: S3Request) -> web.StreamResponse:
     asked = checksums.requested(req.headers, req.auth)
     algorithm = asked.algorithm or checksums.DEFAULT_ALGORITHM  # S3 keeps a CRC64NVME when none is named
     meta.update(checksums.object_fields(algorithm))
-    if_match, if_none_match = write_conditions(req)
+    condition = write_conditions(req)
     verify = checksums.write_verifier(req.auth, md5, asked)
     info = await req.store.put_object(req.bucket, req.key, payload(req), meta=meta, size=size,
-                                      algorithms=[algorithm], verify=verify,
-                                      if_match=if_match, if_none_match=if_none_match)
+                                      algorithms=[algorithm], verify=verify, condition=condition)
     return empty_response(headers={"ETag": f'"{info.etag}"', **version_headers(info),
                                    **checksums.object_headers(info), **sse.response_headers(info.meta)})
 
@@ -148,8 +147,8 @@ async def delete_objects(req: S3Request) -> web.StreamResponse:
             deleted = req.store.delete_object(req.bucket, key, version_id,
                                               bypass_governance=bypass_governance(req))
         except Exception as exc:  # one key's failure is reported in its own Error entry
-            err = exc if isinstance(exc, S3Error) else S3Error(getattr(exc, "code", "InternalError"),
-                                                               getattr(exc, "message", None) or None)
+            err = exc if isinstance(exc, S3Error) else S3Error.from_storage(exc) \
+                if isinstance(exc, StorageError) else S3Error("InternalError")
             results.append(("Error", [("Key", key), ("VersionId", version_id), ("Code", err.code),
                                       ("Message", err.message)]))
             continue

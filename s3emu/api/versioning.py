@@ -41,7 +41,7 @@ async def put_bucket_versioning(req: S3Request) -> web.StreamResponse:
     if b.object_lock and status != "Enabled":
         raise S3Error("InvalidBucketState", "An Object Lock configuration is present on this bucket, so the "
                                             "versioning state cannot be changed.")
-    req.store.set_versioning(req.bucket, status)
+    req.store.put_bucket_versioning(req.bucket, status)
     if mfa_delete:
         req.store.set_bucket_config(req.bucket, "mfa_delete", mfa_delete)
     return empty_response()
@@ -78,7 +78,7 @@ async def list_object_versions(req: S3Request) -> web.StreamResponse:
     if version_id_marker and not key_marker:
         raise S3Error("InvalidArgument", "A version-id marker cannot be specified without a key marker.",
                       ArgumentName="version-id-marker", ArgumentValue=version_id_marker)
-    page = req.store.list_versions(req.bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+    page = req.store.list_object_versions(req.bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
                                    version_id_marker=version_id_marker or None, max_keys=max_keys)
     next_key = next_version = None
     if page.is_truncated:

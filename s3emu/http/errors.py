@@ -3,9 +3,9 @@ in the <Error> document."""
 from __future__ import annotations
 
 import email.utils
-from typing import Any
+from typing import Any, Callable
 
-from ..storage.errors import DeleteMarkerHit, StorageError
+from ..storage import errors as storage
 
 # code -> (HTTP status, default message), as AWS documents them.
 ERRORS: dict[str, tuple[int, str]] = {
@@ -97,13 +97,56 @@ class S3Error(Exception):
         super().__init__(f"{code}: {self.message}")
 
     @classmethod
-    def from_storage(cls, err: StorageError, method: str | None = None) -> "S3Error":
+    def from_storage(cls, err: storage.StorageError, method: str | None = None) -> "S3Error":
+        """The S3 error a storage failure is (STORAGE_ERRORS), with its fields;
+        `method` is the request's, which MethodNotAllowed names."""
         fields, headers = dict(err.fields), {}
-        if isinstance(err, DeleteMarkerHit):
+        if isinstance(err, storage.DeleteMarkerHit):
             # S3 says a delete marker stands there; one asked for by id may only be deleted
             headers = {"x-amz-delete-marker": "true", "x-amz-version-id": err.marker_version_id}
-            if err.code == "MethodNotAllowed":
+            if err.by_version:
                 headers["Allow"] = "DELETE"
                 headers["Last-Modified"] = email.utils.formatdate(int(err.last_modified), usegmt=True)
-                fields = {"Method": method, **fields}
-        return cls(err.code, err.message or None, headers=headers, **fields)
+                return cls("MethodNotAllowed", headers=headers, **{"Method": method, **fields})
+        if isinstance(err, (storage.ObjectExists, storage.ETagMismatch)):
+            fields["Condition"] = "If-None-Match" if isinstance(err, storage.ObjectExists) else "If-Match"
+        code, message = next(STORAGE_ERRORS[t] for t in type(err).__mro__ if t in STORAGE_ERRORS)
+        return cls(code, message(err) if callable(message) else message, headers=headers, **fields)
+
+
+NO_LOCK_CONFIG = "Bucket is missing Object Lock Configuration"
+
+# What each storage failure is in S3's terms: its code, and its message when
+# not the catalogue's (a function of the error where its data shape it).
+StorageMessage = str | Callable[[Any], str] | None
+STORAGE_ERRORS: dict[type[storage.StorageError], tuple[str, StorageMessage]] = {
+    storage.StorageError: ("InternalError", None),
+    storage.NoSuchBucket: ("NoSuchBucket", None),
+    storage.BucketAlreadyOwnedByYou: ("BucketAlreadyOwnedByYou", None),
+    storage.BucketNotEmpty: ("BucketNotEmpty", None),
+    storage.NoSuchKey: ("NoSuchKey", None),
+    storage.DeleteMarkerHit: ("NoSuchKey", None),
+    storage.NoSuchUpload: ("NoSuchUpload", None),
+    storage.NoSuchVersion: ("NoSuchVersion", None),
+    storage.InvalidVersionId: ("InvalidArgument", lambda e: "Version id cannot be the empty string"
+                               if e.version_id == "" else "Invalid version id specified"),
+    storage.IncompleteBody: ("IncompleteBody", lambda e: "The request body is longer than its Content-Length"
+                             if e.received > e.declared else None),
+    storage.EntityTooLarge: ("EntityTooLarge", None),
+    storage.EntityTooSmall: ("EntityTooSmall", None),
+    storage.InvalidPart: ("InvalidPart", None),
+    storage.InvalidPartOrder: ("InvalidPartOrder", None),
+    storage.NoPartsListed: ("InvalidRequest", "You must specify at least one part"),
+    storage.ObjectSizeMismatch: ("InvalidRequest", lambda e: f"The provided 'x-amz-mp-object-size' header value "
+                                 f"{e.expected} does not match what was computed: {e.actual}"),
+    storage.ObjectExists: ("PreconditionFailed", None),
+    storage.ETagMismatch: ("PreconditionFailed", None),
+    storage.ObjectLocked: ("AccessDenied", "Access Denied because object protected by object lock."),
+    storage.NoObjectLockConfiguration: ("InvalidRequest", NO_LOCK_CONFIG),
+    storage.VersioningNotEnabled: ("InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a "
+                                                         "Object Lock configuration"),
+    # the server's own troubles: the client learns what happened
+    storage.DataFileMissing: ("InternalError", str),
+    storage.DataFileShort: ("InternalError", str),
+    storage.StorageFull: ("InternalError", str),
+}

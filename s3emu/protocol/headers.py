@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from ..http.errors import S3Error
 from ..http.xml import iso8601
-from ..storage import ObjectInfo, etag_matches
+from ..storage import ObjectInfo
 
 # Headers a write stores and every read returns as they were sent.
 STORED_HEADERS = ("Content-Type", "Content-Encoding", "Content-Disposition", "Content-Language",
@@ -26,6 +26,27 @@ RESPONSE_OVERRIDES = {
     "response-expires": "Expires", "response-cache-control": "Cache-Control",
     "response-content-disposition": "Content-Disposition", "response-content-encoding": "Content-Encoding",
 }
+
+
+def parse_etags(value: str) -> list[str]:
+    """An If-Match / If-None-Match value as the ETags it lists, unquoted and
+    without weak prefixes; "*" stands for any."""
+    etags = []
+    for item in value.split(","):
+        item = item.strip()
+        if item.startswith("W/"):
+            item = item[2:]
+        if item == "*":
+            etags.append(item)
+        elif item.strip('"') != "*":  # a quoted "*" is an ETag no object has
+            etags.append(item.strip('"'))
+    return etags
+
+
+def etag_matches(condition: str, etag: str) -> bool:
+    """If-Match / If-None-Match semantics: whether `condition` lists `etag` or "*"."""
+    etags = parse_etags(condition)
+    return "*" in etags or etag in etags
 
 
 def http_date(ts: float) -> str:

@@ -78,7 +78,7 @@ def _uploads(store: Store, args: argparse.Namespace) -> int:
             print(line)
             continue
         try:
-            store.abort_upload(u.bucket, u.key, u.upload_id)
+            store.abort_multipart_upload(u.bucket, u.key, u.upload_id)
         except StorageError:
             continue  # completed or aborted meanwhile
         aborted += 1

@@ -1,12 +1,15 @@
 """s3emu's storage engine: buckets, objects, uploads and parts on disk.
 
-It knows nothing of HTTP or XML; the server translates requests into calls here.
+It knows nothing of HTTP or XML and imports nothing from the rest of s3emu;
+the server translates requests into calls on `Store` and its errors into S3's.
 """
-from .errors import StorageError
+from .errors import StorageError, UnsupportedDataDirectory
+from .meta import BucketConfig, LockRule, LockState, ObjectMeta, UploadMeta
 from .models import BucketInfo, ObjectInfo, Page, PartInfo, Segment, UploadInfo
-from .multipart import CompletedPart, multipart_etag
-from .objects import Span, close_spans, etag_matches
+from .objects import Deleted, Span, WriteCondition, close_spans
 from .store import Store
+from .uploads import CompletedPart, multipart_etag
 
-__all__ = ["BucketInfo", "CompletedPart", "ObjectInfo", "Page", "PartInfo", "Segment", "Span", "Store",
-           "StorageError", "UploadInfo", "close_spans", "etag_matches", "multipart_etag"]
+__all__ = ["BucketConfig", "BucketInfo", "CompletedPart", "Deleted", "LockRule", "LockState", "ObjectInfo",
+           "ObjectMeta", "Page", "PartInfo", "Segment", "Span", "StorageError", "Store", "UnsupportedDataDirectory",
+           "UploadInfo", "UploadMeta", "WriteCondition", "close_spans", "multipart_etag"]

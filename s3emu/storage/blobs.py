@@ -32,6 +32,9 @@ class Blob:
 
 
 class BlobStore:
+    """The data files under `root`: blobs/xx/<id> written whole through tmp/.
+    With durable, every file and directory change is fsynced."""
+
     def __init__(self, root: Path, durable: bool) -> None:
         self.root = root
         self.durable = durable
@@ -45,6 +48,7 @@ class BlobStore:
                 _fsync_dir(directory)
 
     def path(self, file: str) -> Path:
+        """Where a data file lives; ValueError for anything but one of our ids."""
         # ids are hex we generated; refuse anything else rather than trust it.
         if len(file) != 32 or not all(c in "0123456789abcdef" for c in file):
             raise ValueError(f"not a blob id: {file!r}")
@@ -59,8 +63,9 @@ class BlobStore:
         algorithms: Iterable[str] = (),
     ) -> Blob:
         """Stream body into a new data file, computing MD5 and the given
-        checksums. With size given, a shorter or longer body is refused. On
-        any failure nothing is left behind."""
+        checksums (S3 algorithm names). With size given, a shorter or longer
+        body is IncompleteBody; past max_size, EntityTooLarge; a full or
+        read-only disk, StorageFull. On any failure nothing is left behind."""
         w = _Writer(self, algorithms)
         loop = asyncio.get_running_loop()
         buffers = _Buffers()
@@ -70,10 +75,9 @@ class BlobStore:
             async for chunk in body:
                 written += len(chunk)
                 if max_size is not None and written > max_size:
-                    raise EntityTooLarge("Your proposed upload exceeds the maximum allowed size",
-                                         ProposedSize=written, MaxSizeAllowed=max_size)
+                    raise EntityTooLarge(ProposedSize=written, MaxSizeAllowed=max_size)
                 if size is not None and written > size:
-                    raise IncompleteBody("The request body is longer than its Content-Length")
+                    raise IncompleteBody(size, written)
                 for full in buffers.add(chunk):
                     if pending is not None:
                         await pending
@@ -82,8 +86,7 @@ class BlobStore:
             if pending is not None:
                 await pending
             if size is not None and written != size:
-                raise IncompleteBody(
-                    "You did not provide the number of bytes specified by the Content-Length HTTP header")
+                raise IncompleteBody(size, written)
             # a small body is created, written, synced and renamed in this one hop
             pending = loop.run_in_executor(None, w.finish, buffers.tail())
             await pending
@@ -97,13 +100,16 @@ class BlobStore:
         return Blob(w.file, written, w.md5.hexdigest(), {a: h.digest() for a, h in w.hashers.items()})
 
     def open(self, file: str) -> int:
+        """A read-only file descriptor (the caller closes it); FileNotFoundError if it is gone."""
         return os.open(self.path(file), os.O_RDONLY)
 
     def delete(self, files: Iterable[str]) -> None:
+        """Unlink data files; those already gone are skipped."""
         for file in files:
             _unlink_quietly(self.path(file))
 
     def all_files(self) -> Iterable[str]:
+        """The names of every data file in blobs/."""
         for sub in self.blobs.iterdir():
             if sub.is_dir():
                 for f in sub.iterdir():
@@ -206,9 +212,9 @@ def _disk_op(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         return fn(*args, **kwargs)
     except OSError as e:
         if e.errno == errno.ENOSPC:
-            raise StorageFull("The data directory's disk is full; nothing was stored") from e
+            raise StorageFull() from e
         if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise StorageFull(f"The data directory is not writable ({e.strerror}); nothing was stored") from e
+            raise StorageFull(writable=False, reason=e.strerror) from e
         raise
 
 

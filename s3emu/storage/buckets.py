@@ -1,62 +1,61 @@
-"""Bucket records."""
+"""The buckets table: names, regions, versioning state and configuration."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from typing import Any
 
-from .base import StoreBase
 from .db import transaction
-from .errors import BucketAlreadyOwnedByYou, BucketNotEmpty, NoSuchBucket
+from .errors import BucketAlreadyOwnedByYou, NoSuchBucket
 from .models import BucketInfo
 
 
-class BucketOps(StoreBase):
-    def create_bucket(self, name: str, region: str, object_lock: bool = False) -> BucketInfo:
+class Buckets:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def create(self, name: str, region: str, object_lock: bool = False) -> BucketInfo:
+        """A new bucket (versioning enabled with Object Lock); BucketAlreadyOwnedByYou if it exists."""
         with transaction(self.db) as db:
             if db.execute("SELECT 1 FROM buckets WHERE name=?", (name,)).fetchone():
-                raise BucketAlreadyOwnedByYou(
-                    "Your previous request to create the named bucket succeeded and you already own it.",
-                    BucketName=name)
+                raise BucketAlreadyOwnedByYou(BucketName=name)
             versioning = "Enabled" if object_lock else None
             db.execute("INSERT INTO buckets(name, created, region, versioning, object_lock) VALUES (?,?,?,?,?)",
                        (name, time.time(), region, versioning, int(object_lock)))
-        return self.get_bucket(name)
+        return self.get(name)
 
-    def get_bucket(self, name: str) -> BucketInfo:
+    def get(self, name: str) -> BucketInfo:
+        """The bucket called `name`, or NoSuchBucket."""
         row = self.db.execute("SELECT * FROM buckets WHERE name=?", (name,)).fetchone()
         if row is None:
-            raise NoSuchBucket("The specified bucket does not exist", BucketName=name)
+            raise NoSuchBucket(BucketName=name)
         return BucketInfo.from_row(row)
 
-    def list_buckets(self) -> list[BucketInfo]:
+    def list(self) -> list[BucketInfo]:
+        """Every bucket, by name."""
         return [BucketInfo.from_row(r) for r in self.db.execute("SELECT * FROM buckets ORDER BY name")]
 
-    def delete_bucket(self, name: str) -> None:
-        """Like S3: refused while any object version remains; uploads still in
-        progress are aborted with the bucket."""
-        with transaction(self.db) as db:
-            self.get_bucket(name)
-            if db.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone():
-                raise BucketNotEmpty("The bucket you tried to delete is not empty", BucketName=name)
-            ids = [r[0] for r in db.execute("SELECT upload_id FROM uploads WHERE bucket=?", (name,))]
-            for upload_id in ids:
-                self._drop_parts(upload_id)
-            db.execute("DELETE FROM uploads WHERE bucket=?", (name,))
-            db.execute("DELETE FROM buckets WHERE name=?", (name,))
-        self._collect_garbage()
+    def drop(self, name: str) -> None:
+        """Inside a transaction: forget the bucket's row."""
+        self.db.execute("DELETE FROM buckets WHERE name=?", (name,))
 
-    def set_bucket_config(self, name: str, item: str, value: Any) -> None:
-        """Store (or with None, remove) one bucket sub-resource: lifecycle, cors, ..."""
+    def put_config(self, name: str, item: str, value: Any) -> None:
+        """Store (or with None, remove) one sub-resource of the bucket's config."""
         with transaction(self.db):
-            config = self.get_bucket(name).config
+            config: dict[str, Any] = dict(self.get(name).config)
             if value is None:
                 config.pop(item, None)
             else:
                 config[item] = value
             self.db.execute("UPDATE buckets SET config=? WHERE name=?", (json.dumps(config), name))
 
-    def set_versioning(self, name: str, status: str) -> None:
+    def put_versioning(self, name: str, status: str) -> None:
+        """Set the versioning state: "Enabled" or "Suspended"."""
         with transaction(self.db):
-            self.get_bucket(name)
+            self.get(name)
             self.db.execute("UPDATE buckets SET versioning=? WHERE name=?", (status, name))
+
+    def put_object_lock(self, name: str, config: dict[str, Any]) -> None:
+        """Inside a transaction: turn Object Lock on with this config."""
+        self.db.execute("UPDATE buckets SET object_lock=1, config=? WHERE name=?", (json.dumps(config), name))

@@ -3,6 +3,10 @@
 Every change to what is visible (an object appearing, an upload completing) is
 one transaction here, so it is atomic and survives a crash. Several server
 processes may share the file; writers serialise with BEGIN IMMEDIATE.
+
+The file records its format in `PRAGMA user_version`: a directory written by an
+older s3emu is brought up to date when opened (UPGRADES), one written by a
+newer s3emu is refused.
 """
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import StorageFull
+from .errors import StorageFull, UnsupportedDataDirectory
 
+# Format 1: the tables as first released (directories from before user_version was set hold 0).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
     name        TEXT PRIMARY KEY,
@@ -85,22 +90,77 @@ CREATE TABLE IF NOT EXISTS garbage (file TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
+# UPGRADES[n] takes a format n database to format n + 1. Format 0 is format 1
+# without its version recorded (or an empty file): the CREATE IF NOT EXISTS
+# statements of SCHEMA make it whole.
+UPGRADES: dict[int, str] = {0: SCHEMA}
+VERSION = len(UPGRADES)
+
+
 def connect(path: Path, durable: bool) -> sqlite3.Connection:
+    """Open (creating or upgrading) the metadata database at `path`.
+
+    Raises UnsupportedDataDirectory when a newer s3emu wrote it, StorageFull
+    when an upgrade cannot be written."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    # FULL syncs the WAL on every commit: an acknowledged write survives power loss.
-    conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-    conn.execute("PRAGMA foreign_keys=OFF")
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.executescript(SCHEMA)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL syncs the WAL on every commit: an acknowledged write survives power loss.
+        conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        conn.execute("PRAGMA busy_timeout=30000")
+        _upgrade(conn, path)
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
+    if _version(conn) == VERSION:
+        return  # the common case: nothing to write
+    with transaction(conn):  # processes opening the directory together upgrade it once
+        found = _version(conn)
+        if found > VERSION:
+            raise UnsupportedDataDirectory(path.parent, found, VERSION)
+        for version in range(found, VERSION):
+            for statement in _statements(UPGRADES[version]):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version={VERSION}")
+
+
+def _statements(script: str) -> list[str]:
+    """A script's statements one by one (executescript would commit the transaction)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    return statements
 
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A write transaction that takes the write lock up front, so a
-    read-check-write sequence inside it cannot interleave with another writer."""
+    read-check-write sequence inside it cannot interleave with another writer.
+
+    The rules that keep this safe:
+    - never `await` between BEGIN and COMMIT: the block runs to its end on the
+      event loop's thread, so no other request's statements land inside it;
+    - one connection per process, made after any fork, shared by every request;
+    - no nesting: BEGIN inside a transaction is refused (RuntimeError), so a
+      helper that needs one must be called inside its caller's.
+
+    Raises StorageFull (nothing was committed) when SQLite reports a full disk
+    or a read-only file; other SQLite errors propagate after the rollback."""
+    if conn.in_transaction:
+        raise RuntimeError("a transaction is already open on this connection: transactions do not nest")
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -113,7 +173,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     except sqlite3.OperationalError as e:
         message = str(e).lower()
         if "disk is full" in message:
-            raise StorageFull("The data directory's disk is full; nothing was stored") from e
+            raise StorageFull() from e
         if "readonly" in message or "read-only" in message:
-            raise StorageFull("The data directory is not writable; nothing was stored") from e
+            raise StorageFull(writable=False) from e
         raise

@@ -12,15 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 from urllib.parse import parse_qsl
 
-from .base import StoreBase
+from .buckets import Buckets
 from .db import transaction
+from .garbage import Garbage
+from .locks import is_locked
+from .meta import BucketConfig, ObjectMeta
 from .models import ObjectInfo, UploadInfo
-from .versions import is_locked
+from .objects import Objects
+from .uploads import Uploads
+from .versions import Versions
 
 Tree = list[Any]  # [[name, text-or-Tree], ...] as stored in the bucket's config
 
@@ -101,7 +107,7 @@ class Rule:
         return self.enabled and self.abort_days is not None and key.startswith(self.prefix)
 
 
-def rules_of(config: dict[str, Any]) -> list[Rule]:
+def rules_of(config: BucketConfig) -> list[Rule]:
     """The rules of a bucket's stored config (empty when it has no lifecycle)."""
     tree = config.get("lifecycle") or []
     return [Rule.from_tree(r) for r in find_all(tree, "Rule")]
@@ -119,11 +125,9 @@ def abort_date(rules: Iterable[Rule], upload: UploadInfo, day_seconds: float) ->
     return min(dates) if dates else None
 
 
-def object_tags(meta: dict[str, Any]) -> dict[str, str]:
-    tagging = meta.get("tagging") or {}
-    if isinstance(tagging, str):
-        return dict(parse_qsl(tagging, keep_blank_values=True))
-    return dict(tagging)
+def object_tags(meta: ObjectMeta) -> dict[str, str]:
+    """A version's tags, from the x-amz-tagging query string it was written with."""
+    return dict(parse_qsl(meta.get("tagging") or "", keep_blank_values=True))
 
 
 def expiry_of(rules: Iterable[Rule], obj: ObjectInfo, day_seconds: float) -> float | None:
@@ -151,22 +155,30 @@ class SweepResult:
         return len(self.aborted) + len(self.expired) + self.markers_removed + self.noncurrent_removed
 
 
-class LifecycleOps(StoreBase):
+class Lifecycle:
     """The sweeps the server's reaper runs. Each change is its own short
     transaction that re-checks its condition, so a sweep racing a client's
     write never removes what the client just wrote."""
 
+    def __init__(self, db: sqlite3.Connection, garbage: Garbage, buckets: Buckets, objects: Objects,
+                 uploads: Uploads, versions: Versions) -> None:
+        self.db = db
+        self.garbage = garbage
+        self.buckets = buckets
+        self.objects = objects
+        self.uploads = uploads
+        self.versions = versions
+
     def sweep(self, *, now: float | None = None, day_seconds: float = 86400.0,
               upload_expiry: float | None = None, limit: int = 500) -> SweepResult:
-        """Enforce every bucket's lifecycle rules (and the server-wide upload
-        expiry) once, acting on at most about `limit` items per kind."""
+        """See Store.sweep."""
         now = time.time() if now is None else now
         result = SweepResult()
         if upload_expiry is not None:
-            for upload in self.uploads_older_than(now - upload_expiry)[:limit]:
-                if self._abort_if_open(upload):
+            for upload in self.uploads.older_than(now - upload_expiry)[:limit]:
+                if self.uploads.abort_if_open(upload):
                     result.aborted.append(upload)
-        for bucket in self.list_buckets():  # type: ignore[attr-defined]
+        for bucket in self.buckets.list():
             rules = rules_of(bucket.config)
             if rules:
                 self._sweep_bucket(bucket.name, rules, now, day_seconds, limit, result)
@@ -179,17 +191,18 @@ class LifecycleOps(StoreBase):
                 continue
             if rule.abort_days is not None:
                 cutoff = now - rule.abort_days * day_seconds
-                for upload in self.uploads_older_than(cutoff, bucket, rule.prefix)[:limit]:  # type: ignore
+                for upload in self.uploads.older_than(cutoff, bucket, rule.prefix)[:limit]:
                     if day_boundary(upload.initiated + rule.abort_days * day_seconds, day_seconds) <= now \
-                            and self._abort_if_open(upload):
+                            and self.uploads.abort_if_open(upload):
                         result.aborted.append(upload)
             if rule.expiration_days is not None or rule.expiration_date is not None:
                 for obj in self._current_candidates(bucket, rule, now, day_seconds, limit):
                     expiry = expiry_of([rule], obj, day_seconds)
-                    if expiry is not None and expiry <= now and self._expire_current(obj):
+                    if expiry is not None and expiry <= now and self.objects.expire_if_current(obj):
                         result.expired.append(obj)
             if rule.expired_object_delete_marker:
-                result.markers_removed += self._remove_lone_markers(bucket, rule, limit)
+                markers = self.versions.lone_delete_markers(bucket, rule.prefix, limit)
+                result.markers_removed += sum(self.versions.remove_lone_marker(m) for m in markers)
             if rule.noncurrent_days is not None:
                 result.noncurrent_removed += self._expire_noncurrent(bucket, rule, now, day_seconds, limit)
 
@@ -202,53 +215,7 @@ class LifecycleOps(StoreBase):
             cutoff = now - rule.expiration_days * day_seconds
         else:
             return []
-        rows = self.db.execute(
-            "SELECT * FROM objects WHERE bucket=? AND key>=? AND is_latest=1 AND delete_marker=0"
-            " AND last_modified<=? ORDER BY key LIMIT ?",
-            (bucket, rule.prefix, cutoff, limit * 4)).fetchall()
-        return [o for o in map(ObjectInfo.from_row, rows) if o.key.startswith(rule.prefix)][:limit]
-
-    def _abort_if_open(self, upload: UploadInfo) -> bool:
-        with transaction(self.db) as db:
-            row = db.execute("SELECT 1 FROM uploads WHERE upload_id=? AND state='open'",
-                             (upload.upload_id,)).fetchone()
-            if row is None:
-                return False
-            self._drop_parts(upload.upload_id)
-            db.execute("DELETE FROM uploads WHERE upload_id=?", (upload.upload_id,))
-        self._collect_garbage()
-        return True
-
-    def _expire_current(self, obj: ObjectInfo) -> bool:
-        """Delete obj as S3's Expiration does (a delete marker in a versioned
-        bucket), only if it is still the key's current version."""
-        with transaction(self.db) as db:
-            row = db.execute("SELECT id FROM objects WHERE bucket=? AND key=? AND is_latest=1 AND delete_marker=0",
-                             (obj.bucket, obj.key)).fetchone()
-            if row is None or row[0] != obj.id:
-                return False
-            versioning = self.get_bucket(obj.bucket).versioning  # type: ignore[attr-defined]
-            if versioning is None:
-                self._drop_object(obj.id)
-            else:
-                self._add_delete_marker(obj.bucket, obj.key, versioning == "Enabled")  # type: ignore
-        self._collect_garbage()
-        return True
-
-    def _remove_lone_markers(self, bucket: str, rule: Rule, limit: int) -> int:
-        """Delete markers that are the only version left of their key."""
-        removed = 0
-        for marker in self.expired_delete_markers(bucket, rule.prefix, limit):  # type: ignore[attr-defined]
-            object_id, key = marker.id, marker.key
-            with transaction(self.db) as db:
-                alone = db.execute("SELECT COUNT(*) FROM objects WHERE bucket=? AND key=?",
-                                   (bucket, key)).fetchone()[0] == 1
-                still = db.execute("SELECT 1 FROM objects WHERE id=? AND delete_marker=1",
-                                   (object_id,)).fetchone()
-                if alone and still:
-                    self._drop_object(object_id)
-                    removed += 1
-        return removed
+        return self.objects.current_older_than(bucket, rule.prefix, cutoff, limit)
 
     def _expire_noncurrent(self, bucket: str, rule: Rule, now: float, day_seconds: float, limit: int) -> int:
         """Noncurrent versions whose successor is `noncurrent_days` old,
@@ -276,7 +243,7 @@ class LifecycleOps(StoreBase):
                     meta = json.loads(row["meta"])
                     # lifecycle never removes what a retention or legal hold protects
                     if due <= now and rule.covers(key, object_tags(meta), row["size"]) and not is_locked(meta, now):
-                        self._drop_object(row["id"])
+                        self.objects.drop(row["id"])
                         removed += 1
-            self._collect_garbage()
+            self.garbage.collect()
         return removed

@@ -6,21 +6,27 @@ costs the same wherever it starts in the bucket.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
 from .models import Page
+
+T = TypeVar("T")
 
 # The largest code point. SQLite compares UTF-8 bytes, which matches code point order.
 MAX_CHAR = "\U0010ffff"
 
 # fetch(lower, inclusive, after_id, limit) -> rows in (key, id) order with key > lower
 # (key >= lower when inclusive), or key == lower and id > after_id when after_id is given.
-Fetch = Callable[[str, bool, str | None, int], Iterable[Any]]
+Fetch = Callable[[str, bool, str | None, int], Iterable[T]]
 
 
-def list_page(fetch: Fetch, key_of: Callable[[Any], str], id_of: Callable[[Any], str | None],
-              prefix: str, delimiter: str, marker: str, marker_id: str | None, max_items: int) -> Page:
-    entries: list[Any] = []
+def list_page(fetch: Fetch[T], key_of: Callable[[T], str], id_of: Callable[[T], str | None],
+              prefix: str, delimiter: str, marker: str, marker_id: str | None, max_items: int) -> Page[T]:
+    """One page of up to `max_items` entries and common prefixes after
+    (marker, marker_id), of the keys under `prefix`, folding keys at
+    `delimiter` into common prefixes. `key_of` and `id_of` read an entry's
+    key and tie-breaking id (upload id, version seq; None where keys are unique)."""
+    entries: list[T] = []
     prefixes: list[str] = []
     if max_items <= 0:
         return Page(entries, prefixes, False)

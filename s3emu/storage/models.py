@@ -1,10 +1,15 @@
-"""What the store hands back: plain records, no behaviour."""
+"""What the store hands back: plain records, no behaviour. Times are seconds
+since the epoch, UTC; sizes are bytes; ETags are unquoted hex."""
 from __future__ import annotations
 
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, TypeVar
+
+from .meta import BucketConfig, ObjectMeta, UploadMeta
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -12,9 +17,9 @@ class BucketInfo:
     name: str
     created: float
     region: str
-    versioning: str | None = None
+    versioning: str | None = None  # None (never set), "Enabled" or "Suspended"
     object_lock: bool = False
-    config: dict[str, Any] = field(default_factory=dict)
+    config: BucketConfig = field(default_factory=lambda: BucketConfig())
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "BucketInfo":
@@ -44,7 +49,7 @@ class ObjectInfo:
     etag: str  # unquoted
     last_modified: float
     parts_count: int | None
-    meta: dict[str, Any]
+    meta: ObjectMeta
     is_latest: bool = True
     delete_marker: bool = False
     seq: int = 0  # orders the versions of a key: newer is larger
@@ -65,7 +70,7 @@ class UploadInfo:
     bucket: str
     key: str
     initiated: float
-    meta: dict[str, Any]
+    meta: UploadMeta
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "UploadInfo":
@@ -87,10 +92,10 @@ class PartInfo:
 
 
 @dataclass
-class Page:
+class Page(Generic[T]):
     """One page of a listing: entries and common prefixes in S3 order."""
 
-    entries: list[Any]
+    entries: list[T]
     prefixes: list[str]
     is_truncated: bool
     # the last key (or prefix) returned, and for uploads the last upload id

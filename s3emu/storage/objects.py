@@ -1,31 +1,38 @@
-"""Objects: writes that become visible in one commit, reads over data files."""
+"""The objects and segments tables: writes that become visible in one commit,
+reads over data files, deletes that leave delete markers where versioning says."""
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import sqlite3
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from typing import AsyncIterable, AsyncIterator, Callable, Collection, Iterable, Sequence
 
-from .base import StoreBase
-from .blobs import Blob
+from .blobs import Blob, BlobStore
+from .buckets import Buckets
 from .db import transaction
 from .digests import b64
 from .errors import (
+    DataFileMissing,
+    DataFileShort,
     DeleteMarkerHit,
+    ETagMismatch,
     NoSuchKey,
     NoSuchVersion,
-    PreconditionFailed,
-    StorageError,
+    ObjectExists,
 )
-from .ids import time_ordered_id
+from .garbage import Garbage
+from .ids import check_version_id, time_ordered_id
 from .listing import list_page
+from .locks import check_deletable, with_default_retention
+from .meta import ObjectMeta
 from .models import ObjectInfo, Page, Segment
-from .versions import check_deletable, check_version_id, with_default_retention
 
 READ_CHUNK = 1 << 20
 
+# Called with the written data file before it is committed; raising refuses the write.
 Verify = Callable[[Blob], None]
 
 
@@ -40,70 +47,76 @@ class Span:
 
 @dataclass
 class Deleted:
+    """What a delete did: the version id it removed or created (None for an
+    unversioned bucket), and whether that is a delete marker."""
+
     version_id: str | None
     delete_marker: bool
 
 
-def etag_matches(condition: str, etag: str) -> bool:
-    """If-Match / If-None-Match semantics: '*' or a list of (quoted or bare) ETags."""
-    for item in condition.split(","):
-        item = item.strip()
-        if item.startswith("W/"):
-            item = item[2:]
-        if item == "*" or item.strip('"') == etag:
-            return True
-    return False
+@dataclass(frozen=True)
+class WriteCondition:
+    """A conditional write, checked against the key's current version inside
+    the commit: `if_match` lists ETags (unquoted; "*" for any) one of which the
+    current version must have; `if_none_match` requires no current version."""
+
+    if_match: Collection[str] | None = None
+    if_none_match: bool = False
+
+    def check(self, current: ObjectInfo | None) -> None:
+        """ObjectExists, NoSuchKey or ETagMismatch when the condition does not hold."""
+        if self.if_none_match and current is not None:
+            raise ObjectExists()
+        if self.if_match is not None:
+            if current is None:
+                raise NoSuchKey()
+            if "*" not in self.if_match and current.etag not in self.if_match:
+                raise ETagMismatch()
 
 
-class ObjectOps(StoreBase):
+ALWAYS = WriteCondition()
+
+
+class Objects:
+    def __init__(self, db: sqlite3.Connection, blobs: BlobStore, garbage: Garbage, buckets: Buckets) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.garbage = garbage
+        self.buckets = buckets
+
     # -- writing -------------------------------------------------------------
 
-    async def put_object(self, bucket: str, key: str, body: AsyncIterable[bytes], *, meta: dict[str, Any],
-                         size: int | None = None, max_size: int | None = None, algorithms: Iterable[str] = (),
-                         verify: Verify | None = None, if_match: str | None = None,
-                         if_none_match: str | None = None) -> ObjectInfo:
-        """Stream body into a new object version; it becomes visible whole at the
-        commit, or not at all. `verify` may reject the written bytes before that."""
-        self.get_bucket(bucket)
+    async def put(self, bucket: str, key: str, body: AsyncIterable[bytes], *, meta: ObjectMeta,
+                  size: int | None = None, max_size: int | None = None, algorithms: Iterable[str] = (),
+                  verify: Verify | None = None, condition: WriteCondition = ALWAYS) -> ObjectInfo:
+        """See Store.put_object."""
+        self.buckets.get(bucket)
         blob = await self.blobs.write(body, size=size, max_size=max_size, algorithms=algorithms)
         try:
             if verify is not None:
                 verify(blob)
             meta = {**meta, "checksums": {**meta.get("checksums", {}), **_b64(blob.digests)}}
             segment = Segment(1, 0, blob.size, blob.file, blob.md5)
-            return self.commit_object(bucket, key, [segment], blob.md5, meta, None,
-                                      if_match=if_match, if_none_match=if_none_match)
+            with transaction(self.db):
+                info = self.insert_version(bucket, key, [segment], blob.md5, meta, None, condition)
         except BaseException:
             self.blobs.delete([blob.file])
             raise
-
-    def commit_object(self, bucket: str, key: str, segments: Sequence[Segment], etag: str,
-                      meta: dict[str, Any], parts_count: int | None, *, if_match: str | None = None,
-                      if_none_match: str | None = None, in_transaction: bool = False) -> ObjectInfo:
-        """Make `segments` (already durable files) the new current version of key."""
-        if in_transaction:
-            info = self._insert_version(bucket, key, segments, etag, meta, parts_count, if_match, if_none_match)
-        else:
-            with transaction(self.db):
-                info = self._insert_version(bucket, key, segments, etag, meta, parts_count,
-                                            if_match, if_none_match)
-            self._collect_garbage()
+        self.garbage.collect()
         return info
 
-    def _insert_version(self, bucket: str, key: str, segments: Sequence[Segment], etag: str,
-                        meta: dict[str, Any], parts_count: int | None, if_match: str | None,
-                        if_none_match: str | None) -> ObjectInfo:
+    def insert_version(self, bucket: str, key: str, segments: Sequence[Segment], etag: str, meta: ObjectMeta,
+                       parts_count: int | None, condition: WriteCondition = ALWAYS) -> ObjectInfo:
+        """Inside a transaction: make `segments` (already durable files) the
+        new current version of key, after checking `condition`."""
         db = self.db
-        b = self.get_bucket(bucket)
-        current = self._current(bucket, key)
-        check_write_conditions(current, if_match, if_none_match)
+        b = self.buckets.get(bucket)
+        condition.check(self.current(bucket, key))
         version_id = time_ordered_id() if b.versioning == "Enabled" else "null"
         now = float(int(time.time()))  # S3 keeps object times to the second: listings agree with HEAD
         meta = with_default_retention(b, meta, now)
         if version_id == "null":
-            for row in db.execute("SELECT id FROM objects WHERE bucket=? AND key=? AND version_id='null'",
-                                  (bucket, key)).fetchall():
-                self._drop_object(row[0])
+            self._drop_null_version(bucket, key)
         db.execute("UPDATE objects SET is_latest=0 WHERE bucket=? AND key=? AND is_latest=1", (bucket, key))
         size = sum(s.size for s in segments)
         cur = db.execute(
@@ -123,27 +136,27 @@ class ObjectOps(StoreBase):
 
     # -- reading -------------------------------------------------------------
 
-    def _current(self, bucket: str, key: str) -> ObjectInfo | None:
+    def current(self, bucket: str, key: str) -> ObjectInfo | None:
+        """The key's current version, None when it has none (or a delete marker is current)."""
         row = self.db.execute(
             "SELECT * FROM objects WHERE bucket=? AND key=? AND is_latest=1 AND delete_marker=0",
             (bucket, key)).fetchone()
         return ObjectInfo.from_row(row) if row else None
 
-    def get_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
-        """The key's current version, or the version asked for; a delete
-        marker there is DeleteMarkerHit."""
-        b = self.get_bucket(bucket)
+    def get(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+        """See Store.get_object."""
+        b = self.buckets.get(bucket)
         if version_id is None:
             row = self.db.execute("SELECT * FROM objects WHERE bucket=? AND key=? AND is_latest=1",
                                   (bucket, key)).fetchone()
             if row is None:
-                raise NoSuchKey("The specified key does not exist.", Key=key)
+                raise NoSuchKey(Key=key)
         else:
             check_version_id(version_id)
             row = self.db.execute("SELECT * FROM objects WHERE bucket=? AND key=? AND version_id=?",
                                   (bucket, key, version_id)).fetchone()
             if row is None:
-                raise NoSuchVersion("The specified version does not exist.", Key=key, VersionId=version_id)
+                raise NoSuchVersion(Key=key, VersionId=version_id)
         info = ObjectInfo.from_row(row)
         if info.delete_marker:
             raise DeleteMarkerHit(info.version_id, info.last_modified, version_id is not None, key)
@@ -151,16 +164,14 @@ class ObjectOps(StoreBase):
         return info
 
     def segments(self, object_id: int, *, after: int = 0, offset: int = 0, limit: int = -1) -> list[Segment]:
-        """An object's segments in order: those with part number above `after`,
-        skipping `offset`, at most `limit` (all when -1); read from the index."""
+        """See Store.segments."""
         rows = self.db.execute("SELECT * FROM segments WHERE object_id=? AND part_number>? ORDER BY part_number"
                                " LIMIT ? OFFSET ?", (object_id, after, limit, offset))
         return [Segment(r["part_number"], r["start"], r["size"], r["file"], r["etag"],
                         json.loads(r["checksums"] or "{}")) for r in rows]
 
     def open_range(self, info: ObjectInfo, first: int, last: int) -> list[Span]:
-        """Open the data files holding bytes first..last (inclusive) of an object.
-        Opened now, they stay readable even if the object is replaced meanwhile."""
+        """See Store.open_range."""
         rows = self.db.execute(
             "SELECT start, size, file FROM segments WHERE object_id=? AND start<=? AND start+size>?"
             " ORDER BY part_number", (info.id, last, first)).fetchall()
@@ -173,11 +184,11 @@ class ObjectOps(StoreBase):
                     spans.append(Span(self.blobs.open(file), lo - start, hi - lo + 1))
         except FileNotFoundError:
             close_spans(spans)
-            raise StorageError("A data file of this object is missing from the data directory")
+            raise DataFileMissing() from None
         return spans
 
     async def read_range(self, info: ObjectInfo, first: int, last: int) -> AsyncIterator[bytes]:
-        """The bytes first..last of an object, in chunks read off the event loop."""
+        """See Store.read_range."""
         spans = self.open_range(info, first, last) if info.size else []
         loop = asyncio.get_running_loop()
         try:
@@ -186,7 +197,7 @@ class ObjectOps(StoreBase):
                 while pos < end:
                     chunk = await loop.run_in_executor(None, os.pread, span.fd, min(READ_CHUNK, end - pos), pos)
                     if not chunk:
-                        raise StorageError("A data file of this object is shorter than recorded")
+                        raise DataFileShort()
                     pos += len(chunk)
                     yield chunk
         finally:
@@ -194,23 +205,22 @@ class ObjectOps(StoreBase):
 
     # -- deleting ------------------------------------------------------------
 
-    def delete_object(self, bucket: str, key: str, version_id: str | None = None, *,
-                      bypass_governance: bool = False) -> Deleted:
-        """Unversioned: the key goes. Versioned: a delete marker on top, or
-        with version_id that version for good (unless Object Lock protects it)."""
+    def delete(self, bucket: str, key: str, version_id: str | None = None, *,
+               bypass_governance: bool = False) -> Deleted:
+        """See Store.delete_object."""
         if version_id is not None:
             check_version_id(version_id)
         with transaction(self.db) as db:
-            b = self.get_bucket(bucket)
+            b = self.buckets.get(bucket)
             if version_id is not None:
                 result = self._delete_version(bucket, key, version_id, bypass_governance)
             elif b.versioning is None:
                 for row in db.execute("SELECT id FROM objects WHERE bucket=? AND key=?", (bucket, key)).fetchall():
-                    self._drop_object(row[0])
+                    self.drop(row[0])
                 result = Deleted(None, False)
             else:
-                result = self._add_delete_marker(bucket, key, "Enabled" == b.versioning)
-        self._collect_garbage()
+                result = self.add_delete_marker(bucket, key, "Enabled" == b.versioning)
+        self.garbage.collect()
         return result
 
     def _delete_version(self, bucket: str, key: str, version_id: str, bypass_governance: bool) -> Deleted:
@@ -219,18 +229,18 @@ class ObjectOps(StoreBase):
         if row is None:
             return Deleted(version_id, False)
         check_deletable(json.loads(row["meta"]), bypass_governance)
-        self._drop_object(row["id"])
+        self.drop(row["id"])
         if row["is_latest"]:
             self.db.execute("UPDATE objects SET is_latest=1 WHERE id=(SELECT id FROM objects WHERE bucket=?"
                             " AND key=? ORDER BY seq DESC LIMIT 1)", (bucket, key))
         return Deleted(version_id, bool(row["delete_marker"]))
 
-    def _add_delete_marker(self, bucket: str, key: str, enabled: bool) -> Deleted:
+    def add_delete_marker(self, bucket: str, key: str, enabled: bool) -> Deleted:
+        """Inside a transaction: a delete marker becomes the key's current
+        version (with versioning suspended, it replaces the 'null' version)."""
         version_id = time_ordered_id() if enabled else "null"
         if not enabled:
-            for row in self.db.execute("SELECT id FROM objects WHERE bucket=? AND key=? AND version_id='null'",
-                                       (bucket, key)).fetchall():
-                self._drop_object(row[0])
+            self._drop_null_version(bucket, key)
         self.db.execute("UPDATE objects SET is_latest=0 WHERE bucket=? AND key=? AND is_latest=1", (bucket, key))
         self.db.execute(
             "INSERT INTO objects(bucket, key, version_id, seq, is_latest, delete_marker, size, etag,"
@@ -239,11 +249,40 @@ class ObjectOps(StoreBase):
             (bucket, key, version_id, bucket, key, float(int(time.time()))))
         return Deleted(version_id, True)
 
+    def _drop_null_version(self, bucket: str, key: str) -> None:
+        for row in self.db.execute("SELECT id FROM objects WHERE bucket=? AND key=? AND version_id='null'",
+                                   (bucket, key)).fetchall():
+            self.drop(row[0])
+
+    def drop(self, object_id: int) -> None:
+        """Inside a transaction: forget one object version and its bytes."""
+        files = [r[0] for r in self.db.execute("SELECT file FROM segments WHERE object_id=?", (object_id,))]
+        self.garbage.discard(files)
+        self.db.execute("DELETE FROM segments WHERE object_id=?", (object_id,))
+        self.db.execute("DELETE FROM objects WHERE id=?", (object_id,))
+
+    def expire_if_current(self, obj: ObjectInfo) -> bool:
+        """Delete obj as S3's lifecycle Expiration does (a delete marker in a
+        versioned bucket), only if it is still the key's current version."""
+        with transaction(self.db) as db:
+            row = db.execute("SELECT id FROM objects WHERE bucket=? AND key=? AND is_latest=1 AND delete_marker=0",
+                             (obj.bucket, obj.key)).fetchone()
+            if row is None or row[0] != obj.id:
+                return False
+            versioning = self.buckets.get(obj.bucket).versioning
+            if versioning is None:
+                self.drop(obj.id)
+            else:
+                self.add_delete_marker(obj.bucket, obj.key, versioning == "Enabled")
+        self.garbage.collect()
+        return True
+
     # -- listing -------------------------------------------------------------
 
-    def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
-                     max_keys: int = 1000) -> Page:
-        self.get_bucket(bucket)
+    def list(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
+             max_keys: int = 1000) -> Page[ObjectInfo]:
+        """See Store.list_objects."""
+        self.buckets.get(bucket)
 
         def fetch(lower: str, inclusive: bool, _after_id: str | None, limit: int) -> list[ObjectInfo]:
             op = ">=" if inclusive else ">"
@@ -254,27 +293,26 @@ class ObjectOps(StoreBase):
 
         return list_page(fetch, lambda o: o.key, lambda o: None, prefix, delimiter, marker, None, max_keys)
 
+    def current_older_than(self, bucket: str, prefix: str, cutoff: float, limit: int) -> list[ObjectInfo]:
+        """Up to `limit` current versions under prefix last modified at or before cutoff, by key."""
+        rows = self.db.execute(
+            "SELECT * FROM objects WHERE bucket=? AND key>=? AND is_latest=1 AND delete_marker=0"
+            " AND last_modified<=? ORDER BY key LIMIT ?",
+            (bucket, prefix, cutoff, limit * 4)).fetchall()
+        return [o for o in map(ObjectInfo.from_row, rows) if o.key.startswith(prefix)][:limit]
 
-def check_write_conditions(current: ObjectInfo | None, if_match: str | None, if_none_match: str | None) -> None:
-    """Conditional writes, evaluated inside the commit's transaction."""
-    if if_none_match is not None and current is not None:
-        raise PreconditionFailed("At least one of the pre-conditions you specified did not hold",
-                                 Condition="If-None-Match")
-    if if_match is not None:
-        if current is None:
-            raise NoSuchKey("The specified key does not exist.")
-        if not etag_matches(if_match, current.etag):
-            raise PreconditionFailed("At least one of the pre-conditions you specified did not hold",
-                                     Condition="If-Match")
+    def exist_in(self, bucket: str) -> bool:
+        """Whether the bucket holds any version or delete marker."""
+        return self.db.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (bucket,)).fetchone() is not None
 
 
 def close_spans(spans: Iterable[Span]) -> None:
+    """Close the files of spans from open_range (errors ignored)."""
     for span in spans:
         try:
             os.close(span.fd)
         except OSError:
             pass
-
 
 
 def _b64(digests: dict[str, bytes]) -> dict[str, str]:

@@ -1,40 +1,64 @@
-"""The storage engine's front door."""
+"""The storage engine's front door: one Store per data directory and process,
+composed of its tables. Every method the server calls is here, named after
+the S3 operation it serves where there is one.
+
+Units throughout: times are seconds since the epoch, UTC; sizes are bytes;
+ETags are unquoted hex; checksums are base64 keyed by S3 algorithm name.
+"""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any, AsyncIterable, AsyncIterator, Iterable, Sequence
 
 from .blobs import BlobStore
-from .buckets import BucketOps
+from .buckets import Buckets
 from .db import connect, transaction
-from .lifecycle import LifecycleOps
-from .multipart import MultipartOps
-from .objects import ObjectOps
-from .versions import VersionOps
+from .errors import BucketNotEmpty
+from .garbage import Garbage
+from .lifecycle import Lifecycle, SweepResult
+from .meta import LockRule, ObjectMeta, UploadMeta
+from .models import BucketInfo, ObjectInfo, Page, PartInfo, Segment, UploadInfo
+from .objects import ALWAYS, Deleted, Objects, Span, Verify, WriteCondition
+from .uploads import ChecksumFinisher, CompletedPart, Uploads
+from .versions import Versions
 
 log = logging.getLogger("s3emu.storage")
 
 
-class Store(BucketOps, ObjectOps, MultipartOps, LifecycleOps, VersionOps):
+class Store:
     """Buckets, objects and multipart uploads in one data directory:
     `meta.sqlite3` for metadata, `blobs/` for data files, `tmp/` for writes in
-    progress."""
+    progress. With durable, every acknowledged write survives a power cut.
+
+    Opening raises UnsupportedDataDirectory for a directory a newer s3emu
+    wrote. Every method may raise StorageFull (nothing was written)."""
 
     def __init__(self, root: Path | str, *, durable: bool = True) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.blobs = BlobStore(self.root, durable)
         self.db = connect(self.root / "meta.sqlite3", durable)
+        self.blobs = BlobStore(self.root, durable)
+        self.garbage = Garbage(self.db, self.blobs)
+        self.buckets = Buckets(self.db)
+        self.objects = Objects(self.db, self.blobs, self.garbage, self.buckets)
+        self.versions = Versions(self.db, self.buckets, self.objects)
+        self.uploads = Uploads(self.db, self.blobs, self.garbage, self.buckets, self.objects)
+        self.lifecycle = Lifecycle(self.db, self.garbage, self.buckets, self.objects, self.uploads, self.versions)
 
     def close(self) -> None:
+        """Close the database connection; the Store is unusable afterwards."""
         self.db.close()
+
+    # -- the data directory ---------------------------------------------------
 
     def recover(self) -> dict[str, int]:
         """Start-up recovery, before any request is served: drop half-written
         files and data files no metadata refers to (a crash between writing a
-        file and committing its row, or between a commit and its unlinks)."""
+        file and committing its row, or between a commit and its unlinks).
+        Returns how many of each it removed: {"tmp": n, "orphans": n}."""
         tmp = self.blobs.clear_tmp()
-        self._collect_garbage(force=True)
+        self.garbage.collect(force=True)
         referenced = self.referenced_files()
         orphans = [f for f in self.blobs.all_files() if f not in referenced]
         self.blobs.delete(orphans)
@@ -43,14 +67,209 @@ class Store(BucketOps, ObjectOps, MultipartOps, LifecycleOps, VersionOps):
         return {"tmp": tmp, "orphans": len(orphans)}
 
     def usage(self) -> dict[str, int]:
-        """What the store holds: objects and their bytes (every version), open uploads."""
+        """What the store holds: {"objects": versions that are not delete
+        markers, "bytes": their total size, "uploads": uploads in progress}."""
         objects, size = self.db.execute(
             "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects WHERE delete_marker=0").fetchone()
         uploads = self.db.execute("SELECT COUNT(*) FROM uploads WHERE state='open'").fetchone()[0]
         return {"objects": objects, "bytes": size, "uploads": uploads}
 
     def referenced_files(self) -> set[str]:
+        """Every data file an object version or a part names, in one snapshot."""
         with transaction(self.db) as db:
             files = {r[0] for r in db.execute("SELECT file FROM segments")}
             files.update(r[0] for r in db.execute("SELECT file FROM parts"))
         return files
+
+    # -- buckets ---------------------------------------------------------------
+
+    def create_bucket(self, name: str, region: str, object_lock: bool = False) -> BucketInfo:
+        """A new bucket in `region`; with object_lock, versioning starts enabled.
+        Raises BucketAlreadyOwnedByYou if it exists."""
+        return self.buckets.create(name, region, object_lock)
+
+    def get_bucket(self, name: str) -> BucketInfo:
+        """The bucket called `name`. Raises NoSuchBucket."""
+        return self.buckets.get(name)
+
+    def list_buckets(self) -> list[BucketInfo]:
+        """Every bucket, by name."""
+        return self.buckets.list()
+
+    def delete_bucket(self, name: str) -> None:
+        """Delete an empty bucket; uploads still in progress go with it, as in S3.
+        Raises NoSuchBucket, or BucketNotEmpty while any version or delete marker remains."""
+        with transaction(self.db):
+            self.buckets.get(name)
+            if self.objects.exist_in(name):
+                raise BucketNotEmpty(BucketName=name)
+            self.uploads.drop_all(name)
+            self.buckets.drop(name)
+        self.garbage.collect()
+
+    def set_bucket_config(self, name: str, item: str, value: Any) -> None:
+        """Store one sub-resource of the bucket's config ("lifecycle", "cors",
+        "mfa_delete": see meta.BucketConfig), or with None remove it. Raises NoSuchBucket."""
+        self.buckets.put_config(name, item, value)
+
+    def put_bucket_versioning(self, name: str, status: str) -> None:
+        """Set versioning to "Enabled" or "Suspended". Raises NoSuchBucket."""
+        self.buckets.put_versioning(name, status)
+
+    def put_object_lock_configuration(self, bucket: str, rule: LockRule) -> None:
+        """Turn Object Lock on (a bucket with versioning enabled may have it
+        added) with a default retention rule ({} for none). Raises
+        NoSuchBucket, VersioningNotEnabled."""
+        self.versions.put_object_lock_configuration(bucket, rule)
+
+    # -- objects ---------------------------------------------------------------
+
+    async def put_object(self, bucket: str, key: str, body: AsyncIterable[bytes], *, meta: ObjectMeta,
+                         size: int | None = None, max_size: int | None = None, algorithms: Iterable[str] = (),
+                         verify: Verify | None = None, condition: WriteCondition = ALWAYS) -> ObjectInfo:
+        """Stream body into a new version of key, computing MD5 and the
+        checksums named in `algorithms` (meta["checksums"] gets them); it
+        becomes visible whole at one commit, or not at all. `verify` may refuse
+        the written data first; `condition` is checked inside the commit.
+        Raises NoSuchBucket, IncompleteBody (size given and not met),
+        EntityTooLarge (past max_size), ObjectExists / ETagMismatch / NoSuchKey
+        (condition), and whatever verify raises."""
+        return await self.objects.put(bucket, key, body, meta=meta, size=size, max_size=max_size,
+                                      algorithms=algorithms, verify=verify, condition=condition)
+
+    def get_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+        """The key's current version, or the version asked for. Raises
+        NoSuchBucket, NoSuchKey, NoSuchVersion, InvalidVersionId, and
+        DeleteMarkerHit when a delete marker stands there."""
+        return self.objects.get(bucket, key, version_id)
+
+    def segments(self, object_id: int, *, after: int = 0, offset: int = 0, limit: int = -1) -> list[Segment]:
+        """An object's segments in part order: those with part number above
+        `after`, skipping `offset`, at most `limit` (all when -1)."""
+        return self.objects.segments(object_id, after=after, offset=offset, limit=limit)
+
+    def open_range(self, info: ObjectInfo, first: int, last: int) -> list[Span]:
+        """Open the data files holding bytes first..last (inclusive) of an
+        object; the caller closes them (close_spans). Opened now, they stay
+        readable even if the object is replaced meanwhile. Raises DataFileMissing."""
+        return self.objects.open_range(info, first, last)
+
+    def read_range(self, info: ObjectInfo, first: int, last: int) -> AsyncIterator[bytes]:
+        """The bytes first..last (inclusive) of an object, in chunks read off
+        the event loop. Raises DataFileMissing, DataFileShort."""
+        return self.objects.read_range(info, first, last)
+
+    def delete_object(self, bucket: str, key: str, version_id: str | None = None, *,
+                      bypass_governance: bool = False) -> Deleted:
+        """Unversioned bucket: the key goes. Versioned: a delete marker on top,
+        or with version_id that version for good (a missing one is no error).
+        Raises NoSuchBucket, InvalidVersionId, ObjectLocked (retention or legal
+        hold; a GOVERNANCE retention yields to bypass_governance)."""
+        return self.objects.delete(bucket, key, version_id, bypass_governance=bypass_governance)
+
+    def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
+                     max_keys: int = 1000) -> Page[ObjectInfo]:
+        """A page of current versions after `marker`, in key order (UTF-8
+        bytes), keys under prefix folded at delimiter. Raises NoSuchBucket."""
+        return self.objects.list(bucket, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys)
+
+    # -- versions and Object Lock --------------------------------------------------
+
+    def list_object_versions(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
+                             version_id_marker: str | None = None, max_keys: int = 1000) -> Page[ObjectInfo]:
+        """A page of versions and delete markers: keys ascending, each key's
+        newest first, after (key_marker, version_id_marker). Every page is a
+        range scan of the (bucket, key, seq) index. Raises NoSuchBucket, InvalidVersionId."""
+        return self.versions.list(bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+                                  version_id_marker=version_id_marker, max_keys=max_keys)
+
+    def put_object_retention(self, bucket: str, key: str, version_id: str | None, mode: str | None,
+                             until: float | None, *, bypass_governance: bool = False) -> None:
+        """Set a version's retention (mode "GOVERNANCE"/"COMPLIANCE" until a
+        date), or with mode None remove it. An active one may only be
+        extended, unless it is GOVERNANCE and bypass_governance. Raises
+        NoObjectLockConfiguration, ObjectLocked and get_object's errors."""
+        self.versions.put_retention(bucket, key, version_id, mode, until, bypass_governance=bypass_governance)
+
+    def put_object_legal_hold(self, bucket: str, key: str, version_id: str | None, status: str) -> None:
+        """Set a version's legal hold, "ON" or "OFF". Raises
+        NoObjectLockConfiguration and get_object's errors."""
+        self.versions.put_legal_hold(bucket, key, version_id, status)
+
+    def noncurrent_versions_older_than(self, bucket: str, prefix: str, seconds: float,
+                                       now: float | None = None) -> list[ObjectInfo]:
+        """Noncurrent versions and delete markers under prefix that became
+        noncurrent (their successor was written) more than `seconds` ago and
+        that no retention or legal hold protects; keys ascending, newest first."""
+        return self.versions.noncurrent_older_than(bucket, prefix, seconds, now)
+
+    def expired_delete_markers(self, bucket: str, prefix: str, limit: int | None = None) -> list[ObjectInfo]:
+        """Delete markers under prefix that are the only version left of their
+        key (at most `limit` of them)."""
+        return self.versions.lone_delete_markers(bucket, prefix, limit)
+
+    # -- multipart uploads -------------------------------------------------------------
+
+    def create_multipart_upload(self, bucket: str, key: str, meta: UploadMeta) -> UploadInfo:
+        """A new upload whose object will carry `meta`. Raises NoSuchBucket."""
+        return self.uploads.create(bucket, key, meta)
+
+    def get_upload(self, bucket: str, key: str, upload_id: str) -> UploadInfo:
+        """An upload in progress for exactly this bucket and key. Raises NoSuchBucket, NoSuchUpload."""
+        return self.uploads.get(bucket, key, upload_id)
+
+    async def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
+                          body: AsyncIterable[bytes], *, size: int | None = None, max_size: int | None = None,
+                          algorithms: Iterable[str] = (), verify: Verify | None = None) -> PartInfo:
+        """Stream a part to its own data file; it replaces any earlier part with
+        this number. A part still arriving when its upload completes or aborts
+        is refused and leaves nothing behind. Raises get_upload's and
+        put_object's errors."""
+        return await self.uploads.put_part(bucket, key, upload_id, part_number, body, size=size,
+                                           max_size=max_size, algorithms=algorithms, verify=verify)
+
+    def list_parts(self, bucket: str, key: str, upload_id: str, *, marker: int = 0,
+                   max_parts: int = 1000) -> tuple[UploadInfo, list[PartInfo], bool]:
+        """The upload, up to max_parts of its parts numbered above marker, and
+        whether more follow. Raises get_upload's errors."""
+        return self.uploads.list_parts(bucket, key, upload_id, marker=marker, max_parts=max_parts)
+
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """Forget an upload in progress and its parts. Raises get_upload's errors."""
+        self.uploads.abort(bucket, key, upload_id)
+
+    def complete_multipart_upload(self, bucket: str, key: str, upload_id: str, parts: Sequence[CompletedPart], *,
+                                  min_part_size: int, object_meta: ObjectMeta | None = None,
+                                  expected_size: int | None = None, condition: WriteCondition = ALWAYS,
+                                  checksum: ChecksumFinisher | None = None) -> ObjectInfo:
+        """Check the client's part list against the stored parts and commit the
+        object in one transaction, its parts' data files becoming its segments.
+        A repeat of a Complete that already succeeded answers with the same
+        object while the key still holds it. Raises NoSuchBucket, NoSuchUpload,
+        NoPartsListed, InvalidPartOrder, InvalidPart, EntityTooSmall (a part
+        but the last below min_part_size), ObjectSizeMismatch (expected_size),
+        put_object's condition errors, and whatever `checksum` raises."""
+        return self.uploads.complete(bucket, key, upload_id, parts, min_part_size=min_part_size,
+                                     object_meta=object_meta, expected_size=expected_size, condition=condition,
+                                     checksum=checksum)
+
+    def list_multipart_uploads(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
+                               upload_id_marker: str | None = None, max_uploads: int = 1000) -> Page[UploadInfo]:
+        """A page of uploads in progress by key, then initiation, after
+        (key_marker, upload_id_marker). Raises NoSuchBucket."""
+        return self.uploads.list(bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+                                 upload_id_marker=upload_id_marker, max_uploads=max_uploads)
+
+    def uploads_older_than(self, cutoff: float, bucket: str | None = None, prefix: str = "") -> list[UploadInfo]:
+        """Uploads in progress initiated before cutoff, in one bucket or all,
+        with keys under prefix; by bucket, key, initiation."""
+        return self.uploads.older_than(cutoff, bucket, prefix)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def sweep(self, *, now: float | None = None, day_seconds: float = 86400.0,
+              upload_expiry: float | None = None, limit: int = 500) -> SweepResult:
+        """Enforce every bucket's lifecycle rules (and the server-wide upload
+        expiry, in seconds) once, acting on at most about `limit` items per
+        kind. A lifecycle day lasts day_seconds (shorter in tests)."""
+        return self.lifecycle.sweep(now=now, day_seconds=day_seconds, upload_expiry=upload_expiry, limit=limit)

@@ -1,74 +1,36 @@
-"""Object versions: listing them in S3's order, and the Object Lock state
-(retention, legal hold) each version carries in its meta as
-{"lock": {"mode": "GOVERNANCE"|"COMPLIANCE", "until": epoch, "legal_hold": "ON"|"OFF"}}."""
+"""Object versions: listing them in S3's order, the Object Lock state each
+version carries (see locks.py), and the version queries lifecycle rules need."""
 from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 import time
-from typing import Any, Iterator
+from typing import Iterator
 
-from .base import StoreBase
+from .buckets import Buckets
 from .db import transaction
-from .errors import InvalidArgument, InvalidBucketState, InvalidRequest, ObjectLocked
-from .ids import is_valid
+from .errors import NoObjectLockConfiguration, ObjectLocked, VersioningNotEnabled
+from .ids import check_version_id
 from .listing import list_page
-from .models import BucketInfo, ObjectInfo, Page
-
-LOCK_DENIED = "Access Denied because object protected by object lock."
-NO_LOCK_CONFIG = "Bucket is missing Object Lock Configuration"
-DAY = 86400.0
-
-
-def check_version_id(version_id: str) -> None:
-    """Version ids are 'null' or ours (time-ordered hex); anything else is malformed."""
-    if version_id == "":
-        raise InvalidArgument("Version id cannot be the empty string", ArgumentName="versionId", ArgumentValue="")
-    if version_id != "null" and not is_valid(version_id):
-        raise InvalidArgument("Invalid version id specified", ArgumentName="versionId", ArgumentValue=version_id)
+from .locks import is_locked, lock_of, retention_active
+from .meta import BucketConfig, LockRule, LockState
+from .models import ObjectInfo, Page
+from .objects import Objects
 
 
-def lock_of(meta: dict[str, Any]) -> dict[str, Any]:
-    return dict(meta.get("lock") or {})
+class Versions:
+    def __init__(self, db: sqlite3.Connection, buckets: Buckets, objects: Objects) -> None:
+        self.db = db
+        self.buckets = buckets
+        self.objects = objects
 
-
-def retention_active(lock: dict[str, Any], now: float) -> bool:
-    return bool(lock.get("mode")) and float(lock.get("until", 0)) > now
-
-
-def is_locked(meta: dict[str, Any], now: float | None = None, *, bypass_governance: bool = False) -> bool:
-    """Whether a legal hold or an unexpired retention forbids deleting this version
-    (a governance retention yields to bypass_governance)."""
-    lock = lock_of(meta)
-    if lock.get("legal_hold") == "ON":
-        return True
-    if retention_active(lock, time.time() if now is None else now):
-        return lock["mode"] == "COMPLIANCE" or not bypass_governance
-    return False
-
-
-def check_deletable(meta: dict[str, Any], bypass_governance: bool) -> None:
-    if is_locked(meta, bypass_governance=bypass_governance):
-        raise ObjectLocked(LOCK_DENIED)
-
-
-def with_default_retention(bucket: BucketInfo, meta: dict[str, Any], now: float) -> dict[str, Any]:
-    """A new version's meta with the bucket's default retention, unless it names its own mode."""
-    rule = bucket.config.get("object_lock") or {}
-    if not bucket.object_lock or not rule.get("mode") or lock_of(meta).get("mode"):
-        return meta
-    days = rule.get("days") or 365 * rule.get("years", 0)
-    return {**meta, "lock": {**lock_of(meta), "mode": rule["mode"], "until": now + days * DAY}}
-
-
-class VersionOps(StoreBase):
     # -- listing -------------------------------------------------------------
 
-    def list_versions(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
-                      version_id_marker: str | None = None, max_keys: int = 1000) -> Page:
-        """Versions and delete markers: keys ascending, each key's newest first.
-        Every page is a range scan of the (bucket, key, seq) index."""
-        self.get_bucket(bucket)  # type: ignore[attr-defined]
+    def list(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
+             version_id_marker: str | None = None, max_keys: int = 1000) -> Page[ObjectInfo]:
+        """See Store.list_object_versions."""
+        self.buckets.get(bucket)
         marker_seq = None
         if key_marker and version_id_marker is not None:
             marker_seq = self._seq_before(bucket, key_marker, version_id_marker)
@@ -104,21 +66,18 @@ class VersionOps(StoreBase):
 
     # -- object lock ---------------------------------------------------------
 
-    def set_object_lock_config(self, bucket: str, rule: dict[str, Any]) -> None:
-        """Turn Object Lock on (a versioning-enabled bucket may have it added)
-        with a default retention rule ({} for none): {"mode", "days"|"years"}."""
-        with transaction(self.db) as db:
-            b = self.get_bucket(bucket)  # type: ignore[attr-defined]
+    def put_object_lock_configuration(self, bucket: str, rule: LockRule) -> None:
+        """See Store.put_object_lock_configuration."""
+        with transaction(self.db):
+            b = self.buckets.get(bucket)
             if not b.object_lock and b.versioning != "Enabled":
-                raise InvalidBucketState("Versioning must be 'Enabled' on the bucket to apply a Object Lock "
-                                         "configuration", BucketName=bucket)
-            config = {**b.config, "object_lock": rule}
-            db.execute("UPDATE buckets SET object_lock=1, config=? WHERE name=?", (json.dumps(config), bucket))
+                raise VersioningNotEnabled(BucketName=bucket)
+            config: BucketConfig = {**b.config, "object_lock": rule}
+            self.buckets.put_object_lock(bucket, dict(config))
 
-    def set_retention(self, bucket: str, key: str, version_id: str | None, mode: str | None,
+    def put_retention(self, bucket: str, key: str, version_id: str | None, mode: str | None,
                       until: float | None, *, bypass_governance: bool = False) -> None:
-        """Set (mode None: remove) a version's retention. An active one may
-        only be extended, unless it is GOVERNANCE and bypass_governance."""
+        """See Store.put_object_retention."""
         now = time.time()
         with transaction(self.db) as db:
             info = self._lockable(bucket, key, version_id)
@@ -127,32 +86,32 @@ class VersionOps(StoreBase):
                 weaker = mode is None or until is None or until < float(lock["until"]) \
                     or (lock["mode"] == "COMPLIANCE" and mode != "COMPLIANCE")
                 if weaker and (lock["mode"] == "COMPLIANCE" or not bypass_governance):
-                    raise ObjectLocked(LOCK_DENIED)
+                    raise ObjectLocked()
             if mode is None:
                 lock.pop("mode", None)
                 lock.pop("until", None)
             else:
+                assert until is not None
                 lock.update(mode=mode, until=until)
             db.execute("UPDATE objects SET meta=? WHERE id=?", (json.dumps({**info.meta, "lock": lock}), info.id))
 
-    def set_legal_hold(self, bucket: str, key: str, version_id: str | None, status: str) -> None:
+    def put_legal_hold(self, bucket: str, key: str, version_id: str | None, status: str) -> None:
+        """See Store.put_object_legal_hold."""
         with transaction(self.db) as db:
             info = self._lockable(bucket, key, version_id)
-            lock = {**lock_of(info.meta), "legal_hold": status}
+            lock: LockState = {**lock_of(info.meta), "legal_hold": status}
             db.execute("UPDATE objects SET meta=? WHERE id=?", (json.dumps({**info.meta, "lock": lock}), info.id))
 
     def _lockable(self, bucket: str, key: str, version_id: str | None) -> ObjectInfo:
-        if not self.get_bucket(bucket).object_lock:  # type: ignore[attr-defined]
-            raise InvalidRequest(NO_LOCK_CONFIG, BucketName=bucket)
-        return self.get_object(bucket, key, version_id)  # type: ignore[attr-defined,no-any-return]
+        if not self.buckets.get(bucket).object_lock:
+            raise NoObjectLockConfiguration(BucketName=bucket)
+        return self.objects.get(bucket, key, version_id)
 
     # -- for lifecycle rules ---------------------------------------------------
 
-    def noncurrent_versions_older_than(self, bucket: str, prefix: str, seconds: float,
-                                       now: float | None = None) -> list[ObjectInfo]:
-        """Noncurrent versions and delete markers under prefix that became
-        noncurrent (their successor was written) more than `seconds` ago and
-        that no retention or legal hold protects; keys ascending, newest first."""
+    def noncurrent_older_than(self, bucket: str, prefix: str, seconds: float,
+                              now: float | None = None) -> list[ObjectInfo]:
+        """See Store.noncurrent_versions_older_than."""
         cutoff = (time.time() if now is None else now) - seconds
         found = []
         for row in self._under(bucket, prefix, "o.is_latest=0"):
@@ -161,14 +120,24 @@ class VersionOps(StoreBase):
                 found.append(info)
         return found
 
-    def expired_delete_markers(self, bucket: str, prefix: str, limit: int | None = None) -> list[ObjectInfo]:
-        """Delete markers under prefix that are the only version left of their
-        key (at most `limit` of them)."""
+    def lone_delete_markers(self, bucket: str, prefix: str, limit: int | None = None) -> list[ObjectInfo]:
+        """See Store.expired_delete_markers."""
         rows = self._under(bucket, prefix, "o.is_latest=1 AND o.delete_marker=1 AND NOT EXISTS (SELECT 1"
                                            " FROM objects p WHERE p.bucket=o.bucket AND p.key=o.key AND p.id<>o.id)")
         return [ObjectInfo.from_row(r) for r in itertools.islice(rows, limit)]
 
-    def _under(self, bucket: str, prefix: str, where: str) -> Iterator[Any]:
+    def remove_lone_marker(self, marker: ObjectInfo) -> bool:
+        """Remove a delete marker if it is still the only version of its key."""
+        with transaction(self.db) as db:
+            alone = db.execute("SELECT COUNT(*) FROM objects WHERE bucket=? AND key=?",
+                               (marker.bucket, marker.key)).fetchone()[0] == 1
+            still = db.execute("SELECT 1 FROM objects WHERE id=? AND delete_marker=1", (marker.id,)).fetchone()
+            if alone and still:
+                self.objects.drop(marker.id)
+                return True
+        return False
+
+    def _under(self, bucket: str, prefix: str, where: str) -> Iterator[sqlite3.Row]:
         rows = self.db.execute(
             "SELECT o.*, (SELECT n.last_modified FROM objects n WHERE n.bucket=o.bucket AND n.key=o.key"
             f" AND n.seq>o.seq ORDER BY n.seq LIMIT 1) AS since FROM objects o WHERE o.bucket=? AND o.key>=?"
@@ -177,4 +146,3 @@ class VersionOps(StoreBase):
             if not row["key"].startswith(prefix):
                 return
             yield row
-

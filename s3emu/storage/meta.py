@@ -1,0 +1,50 @@
+"""The shapes of the JSON columns: what `objects.meta`, `uploads.meta` and
+`buckets.config` hold. Plain dicts on disk (json.dumps of these, key order as
+written), typed here so every reader and writer agrees on the names."""
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class LockState(TypedDict, total=False):
+    """A version's Object Lock state."""
+
+    mode: str  # "GOVERNANCE" or "COMPLIANCE"; absent: no retention
+    until: float  # retain-until date, seconds since the epoch, UTC
+    legal_hold: str  # "ON" or "OFF"
+
+
+class ObjectMeta(TypedDict, total=False):
+    """What an object version keeps besides its bytes (`objects.meta`)."""
+
+    headers: dict[str, str]  # Content-Type and the other stored headers, as sent
+    user: dict[str, str]  # x-amz-meta-* without the prefix, names lower-case
+    storage_class: str  # absent on old rows: STANDARD
+    tagging: str  # the x-amz-tagging query string
+    checksums: dict[str, str]  # algorithm -> base64 value, computed by the store
+    checksum_algorithm: str | None  # the one reported to clients
+    checksum_type: str | None  # FULL_OBJECT or COMPOSITE
+    sse_c: str  # base64 MD5 of the customer's key (SSE-C)
+    lock: LockState
+
+
+class UploadMeta(ObjectMeta, total=False):
+    """What CreateMultipartUpload keeps for the object it will make
+    (`uploads.meta`): the same names as ObjectMeta."""
+
+
+class LockRule(TypedDict, total=False):
+    """A bucket's default retention: a mode and days or years."""
+
+    mode: str
+    days: int
+    years: int
+
+
+class BucketConfig(TypedDict, total=False):
+    """A bucket's sub-resources (`buckets.config`), each as the server validated it."""
+
+    lifecycle: list[Any]  # the LifecycleConfiguration as a tree: [[name, text-or-tree], ...]
+    cors: list[dict[str, Any]]  # CORS rules, one dict each
+    object_lock: LockRule  # {} when Object Lock is on without a default retention
+    mfa_delete: str  # "Enabled" or "Disabled", as PutBucketVersioning set it

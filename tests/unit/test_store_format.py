@@ -1,0 +1,74 @@
+"""The data directory's format version and the transaction rules, on a Store used directly."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+
+from s3emu.storage import Store, UnsupportedDataDirectory
+from s3emu.storage.db import VERSION, transaction
+
+
+async def _body(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _user_version(path: Path) -> int:
+    conn = sqlite3.connect(path / "meta.sqlite3")
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _set_user_version(path: Path, version: int) -> None:
+    conn = sqlite3.connect(path / "meta.sqlite3")
+    try:
+        conn.execute(f"PRAGMA user_version={version}")
+    finally:
+        conn.close()
+
+
+def test_a_new_directory_records_the_current_format(tmp_path: Path) -> None:
+    Store(tmp_path, durable=False).close()
+    assert _user_version(tmp_path) == VERSION >= 1
+
+
+def test_a_directory_from_before_the_format_was_recorded_opens_with_its_data(tmp_path: Path) -> None:
+    store = Store(tmp_path, durable=False)
+    store.create_bucket("b", "us-east-1")
+    asyncio.run(store.put_object("b", "k", _body(b"data"), meta={}, size=4))
+    store.close()
+    _set_user_version(tmp_path, 0)  # as every directory written before user_version was set
+    store = Store(tmp_path, durable=False)
+    try:
+        assert store.get_object("b", "k").size == 4
+        assert _user_version(tmp_path) == VERSION
+    finally:
+        store.close()
+
+
+def test_a_directory_from_a_newer_s3emu_is_refused_untouched(tmp_path: Path) -> None:
+    Store(tmp_path, durable=False).close()
+    _set_user_version(tmp_path, VERSION + 1)
+    with pytest.raises(UnsupportedDataDirectory) as excinfo:
+        Store(tmp_path, durable=False)
+    message = str(excinfo.value)
+    assert "\n" not in message and str(tmp_path) in message and "newer s3emu" in message
+    assert _user_version(tmp_path) == VERSION + 1
+
+
+def test_transactions_do_not_nest(tmp_path: Path) -> None:
+    store = Store(tmp_path, durable=False)
+    try:
+        with transaction(store.db):
+            with pytest.raises(RuntimeError, match="do not nest"):
+                with transaction(store.db):
+                    pass
+            store.db.execute("INSERT INTO buckets(name, created, region) VALUES ('kept', 0, 'r')")
+        assert store.get_bucket("kept").region == "r"  # the outer transaction still committed
+    finally:
+        store.close()
