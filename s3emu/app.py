@@ -20,7 +20,7 @@ from .http.operations import Operation
 from .http.request import S3Request
 from .http.router import resolve
 from .http.xml import render_error
-from .ops import admin
+from .ops import admin, recent
 from .ops.accesslog import S3_REQUEST
 from .ops.faults import FAULTS, FaultSet, inject
 from .ops.metrics import METRICS, Metrics
@@ -83,6 +83,7 @@ def stamp(response: web.StreamResponse, request_id: str) -> None:
 
 def error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
     """S3's <Error> document for `err` (no body for HEAD and 304)."""
+    req.error_code = err.code
     headers: dict[str, Any] = dict(err.headers)
     if req.http.method == "HEAD" or err.status == 304:
         # HEAD answers carry no body: the status says it all
@@ -101,4 +102,6 @@ def make_app(config: Config, store: Store) -> web.Application:
     app[METRICS] = Metrics()
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)  # every path, even keys holding newlines
     app.cleanup_ctx.append(reaper_context(CONFIG, STORE))  # lifecycle rules and upload expiry
+    if config.console:
+        recent.install(app, config.data_dir)  # the console's "last requests"
     return app

@@ -47,6 +47,7 @@ class Config:
     access_log: bool = True
     log_format: str = "text"  # access log lines: "text" or "json"
     faults: list[dict[str, Any]] = field(default_factory=list)  # fault injection rules (see faults.py)
+    console: bool = True  # the web console at /_s3emu/console/ (and the recent-requests record it reads)
 
     def secret_for(self, access_key: str) -> str | None:
         for c in self.credentials:

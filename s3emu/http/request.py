@@ -25,6 +25,7 @@ class S3Request:
     request_id: str = field(default_factory=lambda: unique_hex(8).upper())
     operation: Operation | None = None
     auth: Any = None  # the auth.verify.RequestAuth that authenticate() returned
+    error_code: str | None = None  # the S3 error code it was answered with, if any
 
     @property
     def access_key(self) -> str | None:

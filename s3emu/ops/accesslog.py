@@ -12,6 +12,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from .admin import ADMIN_BUCKET
 from .metrics import METRICS
+from .recent import RECENT
 
 log = logging.getLogger("s3emu.access")
 S3_REQUEST = "s3emu.request"  # where dispatch leaves the S3Request on the aiohttp request
@@ -39,6 +40,9 @@ class AccessLogger(AbstractAccessLogger):
         }
         app[METRICS].observe(entry["operation"], entry["status"], entry["bytes_in"], entry["bytes_out"],
                              time_taken)
+        recent = app.get(RECENT)
+        if recent is not None:
+            recent.add({**entry, "error": req.error_code})
         if req.config.access_log:
             self.logger.info(format_entry(entry, req.config.log_format))
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .. import __version__
 from ..http.request import S3Request
+from . import console
 from .faults import FAULTS
 from .metrics import CONTENT_TYPE, METRICS
 
@@ -36,6 +37,8 @@ async def handle(req: S3Request) -> web.StreamResponse:
             return problem(405, "use GET")
         body = req.http.app[METRICS].render(req.store)
         return web.Response(text=body, headers={"Content-Type": CONTENT_TYPE})
+    if console.handles(path):
+        return await console.handle(req, path)
     if path == "faults" or path.startswith("faults/"):
         return await faults(req, method, path.removeprefix("faults").strip("/"))
     return problem(404, f"no such endpoint: /{ADMIN_BUCKET}/{path}")

@@ -30,6 +30,8 @@ def _serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides.update(tls_cert=args.tls_cert, tls_key=args.tls_key, domains=args.domain)
     if args.cors_allow_all:
         overrides["cors_allow_all"] = True
+    if args.no_console:
+        overrides["console"] = False
     if args.access_key or args.secret_key:
         if not (args.access_key and args.secret_key):
             raise SystemExit("--access-key and --secret-key go together")
@@ -48,6 +50,8 @@ def write_ready_file(path: str, endpoint: str) -> None:
 def announce(config: Config, endpoint: str, ready_file: str | None) -> None:
     log.info("s3emu ready on %s, data in %s", endpoint, Path(config.data_dir).resolve())
     print(f"s3emu ready on {endpoint}", flush=True)
+    if config.console:
+        print(f"console: {endpoint}/_s3emu/console/", flush=True)
     if ready_file:
         write_ready_file(ready_file, endpoint)
 
@@ -96,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                         "replaces the configured list (default: localhost)")
     p.add_argument("--cors-allow-all", action="store_true",
                    help="buckets without a CORS configuration accept any origin (local development)")
+    p.add_argument("--no-console", action="store_true", help="no web console at /_s3emu/console/")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="run N server processes on one port (SO_REUSEPORT)")
     admin_cli.add_parsers(sub)

@@ -8,6 +8,8 @@ ETags are unquoted hex; checksums are base64 keyed by S3 algorithm name.
 from __future__ import annotations
 
 import logging
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any, AsyncIterable, AsyncIterator, Iterable, Sequence
 
@@ -73,6 +75,30 @@ class Store:
             "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects WHERE delete_marker=0").fetchone()
         uploads = self.db.execute("SELECT COUNT(*) FROM uploads WHERE state='open'").fetchone()[0]
         return {"objects": objects, "bytes": size, "uploads": uploads}
+
+    def bucket_usage(self) -> dict[str, dict[str, int]]:
+        """Per bucket: current objects and their bytes, every version (delete
+        markers apart) and their bytes, delete markers, open uploads and the
+        bytes of their parts. Reads through a connection of its own, so it may
+        run in another thread than the one serving requests."""
+        usage: dict[str, dict[str, int]] = {}
+        with closing(sqlite3.connect(f"file:{self.root / 'meta.sqlite3'}?mode=ro", uri=True, timeout=30.0)) as db:
+            for (name,) in db.execute("SELECT name FROM buckets"):
+                usage[name] = dict.fromkeys(("objects", "bytes", "versions", "version_bytes", "delete_markers",
+                                             "uploads", "upload_bytes"), 0)
+            for row in db.execute(
+                    "SELECT bucket, SUM(is_latest AND NOT delete_marker), SUM(CASE WHEN is_latest AND NOT "
+                    "delete_marker THEN size ELSE 0 END), SUM(NOT delete_marker), SUM(CASE WHEN delete_marker "
+                    "THEN 0 ELSE size END), SUM(delete_marker) FROM objects GROUP BY bucket"):
+                if row[0] in usage:
+                    usage[row[0]].update(zip(("objects", "bytes", "versions", "version_bytes", "delete_markers"),
+                                             row[1:]))
+            for bucket, uploads, size in db.execute(
+                    "SELECT u.bucket, COUNT(DISTINCT u.upload_id), COALESCE(SUM(p.size), 0) FROM uploads u "
+                    "LEFT JOIN parts p ON p.upload_id = u.upload_id WHERE u.state='open' GROUP BY u.bucket"):
+                if bucket in usage:
+                    usage[bucket].update(uploads=uploads, upload_bytes=size)
+        return usage
 
     def referenced_files(self) -> set[str]:
         """Every data file an object version or a part names, in one snapshot."""
