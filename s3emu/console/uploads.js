@@ -47,15 +47,21 @@ function filterForm(bucket, prefix) {
   return form;
 }
 
-// Every upload under `prefix` (ListMultipartUploads, all pages).
+const PAGE = 100; // uploads shown at a time, each with its parts
+
+// One page of ListMultipartUploads: { items, next } (next: the markers of the following page).
+async function listUploadsPage(bucket, prefix, marker, max) {
+  const r = await call("GET", bucket, null, { query: { uploads: "", prefix, "max-uploads": max,
+    "key-marker": marker?.key, "upload-id-marker": marker?.id } });
+  const items = kids(r.xml, "Upload").map((u) => ({ key: val(u, "Key"), id: val(u, "UploadId"), initiated: val(u, "Initiated"),
+    storage: val(u, "StorageClass"), checksum: val(u, "ChecksumAlgorithm") }));
+  const more = val(r.xml, "IsTruncated") === "true";
+  return { items, next: more ? { key: val(r.xml, "NextKeyMarker"), id: val(r.xml, "NextUploadIdMarker") } : null };
+}
+
+// Every upload under `prefix` (all pages).
 function listUploads(bucket, prefix) {
-  return allPages(async (marker) => {
-    const r = await call("GET", bucket, null, { query: { uploads: "", prefix, "key-marker": marker?.key, "upload-id-marker": marker?.id } });
-    const items = kids(r.xml, "Upload").map((u) => ({ key: val(u, "Key"), id: val(u, "UploadId"), initiated: val(u, "Initiated"),
-      storage: val(u, "StorageClass"), checksum: val(u, "ChecksumAlgorithm") }));
-    const more = val(r.xml, "IsTruncated") === "true";
-    return { items, next: more ? { key: val(r.xml, "NextKeyMarker"), id: val(r.xml, "NextUploadIdMarker") } : null };
-  });
+  return allPages((marker) => listUploadsPage(bucket, prefix, marker, 1000));
 }
 
 // An upload's parts (ListParts, all pages) and the abort date S3 reports with them.
@@ -74,21 +80,27 @@ async function listParts(bucket, upload) {
 }
 
 async function fill(bucket, prefix, list, problem) {
-  let uploads;
+  const params = routeParams();
+  const marker = params.get("key-marker") !== null ? { key: params.get("key-marker"), id: params.get("upload-id-marker") || "" } : null;
+  let page;
   let expiry = null;
   try {
-    uploads = await listUploads(bucket, prefix);
+    page = await listUploadsPage(bucket, prefix, marker, PAGE);
     expiry = (await admin("GET", "config").catch(() => null))?.upload_expiry ?? null;
-    await Promise.all(uploads.map(async (u) => Object.assign(u, await listParts(bucket, u).catch((err) => ({ parts: [], error: err })))));
+    await Promise.all(page.items.map(async (u) => Object.assign(u, await listParts(bucket, u).catch((err) => ({ parts: [], error: err })))));
   } catch (err) {
     setError(problem, err);
     list.replaceChildren();
     return;
   }
+  const uploads = page.items;
   const total = uploads.reduce((n, u) => n + u.parts.reduce((m, p) => m + p.size, 0), 0);
+  const more = page.next ? "at least " : "";
   list.replaceChildren(
-    h("p", { id: "upload-count" }, `${uploads.length} upload${uploads.length === 1 ? "" : "s"} in progress${prefix ? ` under "${prefix}"` : ""}, ${formatBytes(total)} in parts.`),
-    ...uploads.map((u) => uploadCard(bucket, u, expiry, problem, () => fill(bucket, prefix, list, problem))));
+    h("p", { id: "upload-count" }, `${more}${uploads.length} upload${uploads.length === 1 ? "" : "s"} in progress${prefix ? ` under "${prefix}"` : ""}${marker ? " after " + marker.key : ""}, ${formatBytes(total)} in parts.`),
+    ...uploads.map((u) => uploadCard(bucket, u, expiry, problem, () => fill(bucket, prefix, list, problem))),
+    page.next ? h("nav", { class: "pager", "aria-label": "Pages" }, h("a", { href: link(`/uploads/${bucket}`, { prefix,
+      "key-marker": page.next.key, "upload-id-marker": page.next.id }), rel: "next" }, `Next ${PAGE} uploads →`)) : "");
 }
 
 function uploadCard(bucket, u, expiry, problem, refresh) {
