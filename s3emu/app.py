@@ -4,7 +4,6 @@ operation's function, with every failure answered as S3's <Error> document."""
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any
 
 from aiohttp import web
@@ -33,7 +32,6 @@ log = logging.getLogger("s3emu")
 
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
 CONFIG: web.AppKey[Config] = web.AppKey("config", Config)
-HOST_ID = secrets.token_urlsafe(48)
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
@@ -53,6 +51,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         await inject(req, request.app[FAULTS])  # injected failures strike before anything is stored
         handler = OPERATIONS.get(req.operation)
         if handler is None:
+            if req.bucket is not None:
+                req.store.get_bucket(req.bucket)  # S3 would say NoSuchBucket before anything else
             raise S3Error("NotImplemented", f"{req.operation} is not implemented by s3emu")
         response = await handler(req)
     except S3Error as err:
@@ -70,14 +70,14 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         response = error_response(req, S3Error("InternalError"))
     if request.method != "OPTIONS":
         add_cors_headers(req, response)
-    stamp(response, req.request_id)
+    stamp(response, req)
     return response
 
 
-def stamp(response: web.StreamResponse, request_id: str) -> None:
-    """The headers S3 puts on every answer."""
-    response.headers["x-amz-request-id"] = request_id
-    response.headers["x-amz-id-2"] = HOST_ID
+def stamp(response: web.StreamResponse, req: S3Request) -> None:
+    """The headers S3 puts on every answer: both ids differ per request."""
+    response.headers["x-amz-request-id"] = req.request_id
+    response.headers["x-amz-id-2"] = req.host_id
     response.headers.setdefault("Server", "s3emu")
 
 
@@ -88,7 +88,7 @@ def error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
     if req.http.method == "HEAD" or err.status == 304:
         # HEAD answers carry no body: the status says it all
         return web.Response(status=err.status, headers=headers)
-    body = render_error(err, req.resource, req.request_id, HOST_ID)
+    body = render_error(err, req.request_id, req.host_id)
     return web.Response(status=err.status, body=body, headers=headers, content_type="application/xml")
 
 

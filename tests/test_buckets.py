@@ -129,7 +129,7 @@ def test_delete_bucket(s3: Any, server: ServerProcess) -> None:
     raw = request(server.endpoint, "DELETE", f"/{name}")
     err = raw.error()
     assert raw.status == 404
-    assert err["Code"] == "NoSuchBucket" and err["BucketName"] == name and err["Resource"] == f"/{name}"
+    assert err["Code"] == "NoSuchBucket" and err["BucketName"] == name and "Resource" not in err
     assert err["RequestId"] == raw.headers["x-amz-request-id"]
 
 
@@ -182,7 +182,7 @@ def test_no_such_bucket_error_document(server: ServerProcess) -> None:
     err = raw.error()
     assert err["Code"] == "NoSuchBucket"
     assert err["Message"] == "The specified bucket does not exist"
-    assert err["Resource"] == "/no-such-bucket-x/some/key"
+    assert "Resource" not in err  # S3 sends none, whatever its documentation's example shows
     assert err["RequestId"] == raw.headers["x-amz-request-id"]
     assert err["BucketName"] == "no-such-bucket-x"
 
@@ -197,6 +197,9 @@ def test_unbuilt_operations_are_not_implemented(server: ServerProcess, bucket: s
     raw = request(server.endpoint, method, path.format(b=bucket))
     assert raw.status == 501, operation
     assert raw.error()["Code"] == "NotImplemented"
+    # S3 answers a missing bucket first (AWS: put-bucket-enc-no-bucket, get-no-bucket-tags...)
+    raw = request(server.endpoint, method, path.format(b="no-such-bucket-501"))
+    assert (raw.status, raw.error()["Code"]) == (404, "NoSuchBucket"), operation
 
 
 @pytest.mark.parametrize("method,path", [("PATCH", "/{b}"), ("PATCH", "/{b}/k"), ("PUT", "/"), ("POST", "/{b}/k")])

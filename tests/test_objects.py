@@ -299,7 +299,7 @@ def test_missing_key(s3: Any, server: ServerProcess, bucket: str) -> None:
     assert err["Code"] == "NoSuchKey"
     assert err["Message"] == "The specified key does not exist."
     assert err["Key"] == "no/such key"
-    assert err["Resource"] == f"/{bucket}/no/such key"
+    assert "Resource" not in err
     assert err["RequestId"] == raw.headers["x-amz-request-id"]
     head = request(server.endpoint, "HEAD", f"/{bucket}/no/such%20key")
     assert head.status == 404 and head.body == b""

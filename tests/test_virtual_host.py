@@ -169,7 +169,7 @@ def test_virtual_host_errors_name_the_bucket(server: ServerProcess) -> None:
     reply = send(server.port, "GET", f"{missing}.localhost:{server.port}", "/some/key")
     error = reply.error()
     assert (reply.status, error["Code"], error["BucketName"]) == (404, "NoSuchBucket", missing)
-    assert error["Resource"] == f"/{missing}/some/key"
+    assert "Resource" not in error
     client = virtual_client(server.port)
     with pytest.raises(ClientError) as e:
         client.get_object(Bucket=missing, Key="k")

@@ -17,13 +17,25 @@ from ..storage.lifecycle import abort_date, rules_of
 
 
 def write_conditions(req: S3Request) -> WriteCondition:
-    """If-Match / If-None-Match on a write (PutObject, CompleteMultipartUpload)."""
+    """If-Match / If-None-Match on a write (PutObject, CompleteMultipartUpload,
+    CopyObject's destination). S3 takes an ETag in If-Match and only `*` in
+    If-None-Match, one of them per request; anything else is 501 (AWS
+    recordings put-obj-if-match-star-value, put-obj-both-precondition,
+    put-obj-if-none-match-bad-value)."""
     if_match = req.headers.get("If-Match")
     if_none_match = req.headers.get("If-None-Match")
+    if if_match is not None and if_none_match is not None:
+        raise _not_implemented("If-Match,If-None-Match", "Multiple conditional request headers present in the request")
     if if_none_match is not None and if_none_match.strip() != "*":
-        raise S3Error("NotImplemented", "A header you provided implies functionality that is not implemented",
-                      Header="If-None-Match")
+        raise _not_implemented("If-None-Match")
+    if if_match is not None and if_match.strip() == "*":
+        raise _not_implemented("If-Match")
     return WriteCondition(None if if_match is None else parse_etags(if_match), if_none_match is not None)
+
+
+def _not_implemented(header: str, detail: str | None = None) -> S3Error:
+    return S3Error("NotImplemented", Header=header,
+                   additionalMessage=detail or f"We don't accept the provided value of {header} header for this API")
 
 
 def version_headers(info: ObjectInfo) -> dict[str, str]:

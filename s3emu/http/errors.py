@@ -35,7 +35,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "InvalidBucketName": (400, "The specified bucket is not valid."),
     "InvalidBucketState": (409, "The request is not valid with the current state of the bucket."),
     "InvalidChunkSizeError": (400, "Only the last chunk is allowed to have a size less than 8192 bytes"),
-    "InvalidDigest": (400, "The Content-MD5 you specified is not valid."),
+    "InvalidDigest": (400, "The Content-MD5 you specified was invalid."),
     "InvalidEncryptionAlgorithmError": (400, "The Encryption request you specified is not valid. Supported value: AES256."),
     "InvalidLocationConstraint": (400, "The specified location-constraint is not valid"),
     "InvalidPart": (400, "One or more of the specified parts could not be found.  The part may not have been "
@@ -57,7 +57,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "MethodNotAllowed": (405, "The specified method is not allowed against this resource."),
     "MissingContentLength": (411, "You must provide the Content-Length HTTP header."),
     "MissingRequestBodyError": (400, "Request Body is empty"),
-    "MissingSecurityHeader": (400, "Your request is missing a required header."),
+    "MissingSecurityHeader": (400, "Your request was missing a required header"),
     "NoSuchBucket": (404, "The specified bucket does not exist"),
     "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist"),
     "NoSuchKey": (404, "The specified key does not exist."),
@@ -66,7 +66,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "NoSuchUpload": (404, "The specified upload does not exist. The upload ID may be invalid, or the upload may "
                           "have been aborted or completed."),
     "NoSuchVersion": (404, "The specified version does not exist."),
-    "NotImplemented": (501, "A header you provided implies functionality that is not implemented."),
+    "NotImplemented": (501, "A header you provided implies functionality that is not implemented"),
     "NotModified": (304, "Not Modified"),
     "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for this bucket"),
     "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold"),

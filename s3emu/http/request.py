@@ -9,7 +9,7 @@ from multidict import MultiDictProxy
 
 from ..config import Config
 from ..storage import Store
-from ..storage.ids import unique_hex
+from ..storage.ids import unique_b64, unique_hex
 from .errors import S3Error
 from .operations import Operation
 
@@ -23,6 +23,7 @@ class S3Request:
     key: str | None
     query: MultiDictProxy[str]
     request_id: str = field(default_factory=lambda: unique_hex(8).upper())
+    host_id: str = field(default_factory=lambda: unique_b64(56))  # x-amz-id-2, as long as S3's
     operation: Operation | None = None
     auth: Any = None  # the auth.verify.RequestAuth that authenticate() returned
     error_code: str | None = None  # the S3 error code it was answered with, if any

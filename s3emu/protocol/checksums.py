@@ -53,7 +53,7 @@ def content_md5(headers: Headers) -> str | None:
     except (binascii.Error, ValueError):
         digest = b""
     if len(digest) != 16:
-        raise S3Error("InvalidDigest", Content_MD5=None)
+        raise S3Error("InvalidDigest", **{"Content-MD5": raw})
     return digest.hex()
 
 
@@ -117,7 +117,9 @@ def write_verifier(framing: Framing | None, expected_md5: str | None, asked: Req
 
     def verify(blob: Blob) -> None:
         if expected_md5 is not None and blob.md5 != expected_md5:
-            raise S3Error("BadDigest", ExpectedDigest=expected_md5, CalculatedDigest=blob.md5)
+            # as S3 words it: the expected digest in hex, the calculated one in base64
+            raise S3Error("BadDigest", ExpectedDigest=expected_md5,
+                          CalculatedDigest=base64.b64encode(bytes.fromhex(blob.md5)).decode())
         algorithm = asked.algorithm
         if algorithm is None:
             return

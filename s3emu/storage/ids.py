@@ -2,6 +2,7 @@
 creation time, so upload ids list in initiation order within a key."""
 from __future__ import annotations
 
+import base64
 import os
 import random
 import re
@@ -48,3 +49,8 @@ def check_version_id(version_id: str) -> None:
     empty string included, is InvalidVersionId."""
     if version_id != "null" and not is_valid(version_id):
         raise InvalidVersionId(version_id)
+
+
+def unique_b64(nbytes: int) -> str:
+    """nbytes random bytes in base64, unique but guessable: x-amz-id-2."""
+    return base64.b64encode(_fast.randbytes(nbytes)).decode()
