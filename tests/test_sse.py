@@ -64,6 +64,46 @@ def test_sse_s3_multipart_echoed(mp: Any, mp_bucket: str) -> None:
     assert mp.head_object(Bucket=mp_bucket, Key="k")["ServerSideEncryption"] == "AES256"
 
 
+def test_default_encryption_reported_everywhere(s3: Any, mp: Any, mp_bucket: str) -> None:
+    """S3 applies SSE-S3 to every new object since January 2023 and says so (AWS recordings, e.g.
+    test_s3_copy_metadata_replace: put_object, head_object, copy_object all AES256 with no SSE asked).
+    s3emu stores the bytes as sent and reports what S3 would."""
+    b = mp_bucket
+    assert mp.put_object(Bucket=b, Key="k", Body=b"data")["ServerSideEncryption"] == "AES256"
+    assert mp.head_object(Bucket=b, Key="k")["ServerSideEncryption"] == "AES256"
+    got = mp.get_object(Bucket=b, Key="k")
+    assert got["ServerSideEncryption"] == "AES256" and got["Body"].read() == b"data"
+    assert mp.copy_object(Bucket=b, Key="c", CopySource={"Bucket": b, "Key": "k"})["ServerSideEncryption"] == "AES256"
+    created = mp.create_multipart_upload(Bucket=b, Key="m")
+    assert created["ServerSideEncryption"] == "AES256"
+    part = mp.upload_part(Bucket=b, Key="m", UploadId=created["UploadId"], PartNumber=1, Body=b"x" * MIN_PART)
+    assert part["ServerSideEncryption"] == "AES256"
+    copied = mp.upload_part_copy(Bucket=b, Key="m", UploadId=created["UploadId"], PartNumber=2,
+                                 CopySource={"Bucket": b, "Key": "k"})
+    assert copied["ServerSideEncryption"] == "AES256"
+    done = mp.complete_multipart_upload(Bucket=b, Key="m", UploadId=created["UploadId"], MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}, {"PartNumber": 2, "ETag": copied["CopyPartResult"]["ETag"]}]})
+    assert done["ServerSideEncryption"] == "AES256"
+
+
+def test_copy_keeps_the_encryption_it_asks_for(s3: Any, bucket: str) -> None:
+    # test_s3_copy_object_in_place_with_encryption (AWS): the default COPY directive with
+    # x-amz-server-side-encryption stores and echoes it
+    key_id = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"0123456789")
+    copied = s3.copy_object(Bucket=bucket, Key="kms", CopySource={"Bucket": bucket, "Key": "plain"},
+                            ServerSideEncryption="aws:kms", SSEKMSKeyId=key_id)
+    assert (copied["ServerSideEncryption"], copied["SSEKMSKeyId"]) == ("aws:kms", key_id)
+    head = s3.head_object(Bucket=bucket, Key="kms")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_id)
+    # a copy of that object asking for nothing gets the default again, not the source's KMS key
+    again = s3.copy_object(Bucket=bucket, Key="again", CopySource={"Bucket": bucket, "Key": "kms"})
+    assert again["ServerSideEncryption"] == "AES256" and "SSEKMSKeyId" not in again
+    in_place = s3.copy_object(Bucket=bucket, Key="plain", CopySource={"Bucket": bucket, "Key": "plain"},
+                              ServerSideEncryption="AES256")
+    assert in_place["ServerSideEncryption"] == "AES256"
+
+
 @pytest.mark.parametrize("headers, message, argument", [
     ({"x-amz-server-side-encryption": "AES512"}, "The encryption method specified is not supported",
      "x-amz-server-side-encryption"),

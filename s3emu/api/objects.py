@@ -181,6 +181,7 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
         meta = object_meta(req.headers)
     else:
         meta = sse.without_encryption({k: v for k, v in source.meta.items() if k not in ("checksums", "lock")})
+        meta["headers"].update(sse.requested(req.headers))  # the copy's own encryption, as asked
         if "x-amz-storage-class" in req.headers:
             meta["storage_class"] = object_meta(req.headers)["storage_class"]
     if req.headers.get("x-amz-tagging-directive", "COPY").upper() == "REPLACE":

@@ -111,13 +111,24 @@ def without_encryption(meta: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def requested(headers: Mapping[str, str]) -> dict[str, str]:
+    """The SSE-S3/KMS headers a write asked for, kept with the object as sent."""
+    return {name: headers[name] for name in (SSE, KMS_KEY, BUCKET_KEY) if name in headers}
+
+
 def response_headers(meta: dict[str, Any], *, customer: bool = True) -> dict[str, str]:
-    """What a write's (or read's) response says of the encryption: SSE-S3/KMS
-    as stored; the SSE-C algorithm and key MD5 unless `customer` is off
+    """What a write's (or read's) response says of the encryption: SSE-KMS
+    as stored, SSE-S3 (AES256) for every other object that is not SSE-C (S3
+    encrypts every new object since January 2023 and says so on PutObject,
+    GET, HEAD, CopyObject and the multipart calls; s3emu stores the bytes as
+    sent); the SSE-C algorithm and key MD5 unless `customer` is off
     (CompleteMultipartUpload never echoes them)."""
     stored = meta.get("headers", {})
     out = {name: stored[name] for name in (SSE, KMS_KEY, BUCKET_KEY) if name in stored}
-    if customer and meta.get("sse_c"):
-        out[CUSTOMER + "algorithm"] = "AES256"
-        out[CUSTOMER + "key-MD5"] = meta["sse_c"]
+    if meta.get("sse_c"):
+        if customer:
+            out[CUSTOMER + "algorithm"] = "AES256"
+            out[CUSTOMER + "key-MD5"] = meta["sse_c"]
+    else:
+        out.setdefault(SSE, "AES256")
     return out
