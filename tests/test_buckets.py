@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import boto3
 import pytest
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
 from conftest import fresh_bucket_name
 from rawhttp import request, xml, strip_ns
-from server import ServerProcess
+from server import ACCESS_KEY, SECRET_KEY, ServerProcess
 
 S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
@@ -44,8 +46,7 @@ def test_create_with_location_constraint(s3: Any, server: ServerProcess) -> None
         raw = request(server.endpoint, "GET", f"/{name}?location")
         assert xml(raw.body).text == "eu-west-1"
         assert s3.head_bucket(Bucket=name)["BucketRegion"] == "eu-west-1"
-        listed = {b["Name"]: b for b in s3.list_buckets()["Buckets"]}
-        assert listed[name]["BucketRegion"] == "eu-west-1"
+        assert s3.list_buckets(Prefix=name)["Buckets"][0]["BucketRegion"] == "eu-west-1"
     finally:
         s3.delete_bucket(Bucket=name)
 
@@ -65,11 +66,94 @@ def test_malformed_configuration_is_malformed_xml(server: ServerProcess, s3: Any
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
-def test_create_twice_is_already_owned(s3: Any, bucket: str) -> None:
+def test_create_again_in_us_east_1_changes_nothing(s3: Any, bucket: str) -> None:
+    # AWS recording create-bucket-with-no-tags (test_create_bucket_with_tags_us_east_1_idempotency): us-east-1
+    # keeps its legacy answer, 200 with the bucket's Location, and the bucket keeps its objects
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"x")
+    resp = s3.create_bucket(Bucket=bucket)
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200 and resp["Location"] == f"/{bucket}"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["kept"]
+
+
+def test_create_again_elsewhere_is_already_owned(server: ServerProcess, s3: Any) -> None:
+    # test_create_bucket_with_existing_name (AWS): a us-west-1 bucket created again, with its own or another
+    # constraint, is 409 BucketAlreadyOwnedByYou naming the bucket
+    name = fresh_bucket_name()
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "us-west-1"})
+    try:
+        for constraint in ("us-west-1", "us-east-2"):
+            with pytest.raises(ClientError) as exc:
+                s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": constraint})
+            assert error_of(exc) == ("BucketAlreadyOwnedByYou", 409)
+            assert exc.value.response["Error"]["BucketName"] == name
+            assert exc.value.response["Error"]["Message"] == ("Your previous request to create the named bucket "
+                                                              "succeeded and you already own it.")
+        with pytest.raises(ClientError) as exc:
+            regional_client(server, "us-west-1").create_bucket(
+                Bucket=name, CreateBucketConfiguration={"LocationConstraint": "us-west-1"})
+        assert error_of(exc) == ("BucketAlreadyOwnedByYou", 409)
+    finally:
+        s3.delete_bucket(Bucket=name)
+
+
+def regional_client(server: ServerProcess, region: str) -> Any:
+    """A client signing for `region`: S3 judges a LocationConstraint by the region the request was sent to."""
+    return boto3.client("s3", endpoint_url=server.endpoint, region_name=region, aws_access_key_id=ACCESS_KEY,
+                        aws_secret_access_key=SECRET_KEY,
+                        config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
+                                          parameter_validation=False))
+
+
+INCOMPATIBLE = "The {} location constraint is incompatible for the region specific endpoint this request was sent to."
+
+
+@pytest.mark.parametrize("region,constraint,code,message", [
+    # test_different_location_constraint, test_bucket_constraint_aws_global,
+    # test_create_bucket_with_invalid_location_constraint, test_create_bucket_with_eu_location_constraint_raises
+    ("us-east-1", "us-east-1", "InvalidLocationConstraint", "The specified location-constraint is not valid"),
+    ("us-east-1", "aws-global", "InvalidLocationConstraint", "The specified location-constraint is not valid"),
+    ("us-east-1", "foo", "InvalidLocationConstraint", "The specified location-constraint is not valid"),
+    ("us-east-2", None, "IllegalLocationConstraintException", INCOMPATIBLE.format("unspecified")),
+    ("us-east-2", "us-west-1", "IllegalLocationConstraintException", INCOMPATIBLE.format("us-west-1")),
+    ("us-west-1", "us-east-1", "IllegalLocationConstraintException", INCOMPATIBLE.format("us-east-1")),
+    ("us-west-1", "aws-global", "IllegalLocationConstraintException", INCOMPATIBLE.format("aws-global")),
+    ("us-east-2", "EU", "IllegalLocationConstraintException", INCOMPATIBLE.format("EU")),
+    ("eu-west-1", "bar", "IllegalLocationConstraintException", INCOMPATIBLE.format("bar")),
+])
+def test_location_constraint_refusals(server: ServerProcess, s3: Any, region: str, constraint: str | None,
+                                      code: str, message: str) -> None:
+    name = fresh_bucket_name()
+    config = {"CreateBucketConfiguration": {"LocationConstraint": constraint}} if constraint else {}
     with pytest.raises(ClientError) as exc:
-        s3.create_bucket(Bucket=bucket)
-    assert error_of(exc) == ("BucketAlreadyOwnedByYou", 409)
-    assert exc.value.response["Error"]["BucketName"] == bucket
+        regional_client(server, region).create_bucket(Bucket=name, **config)
+    assert error_of(exc) == (code, 400)
+    err = exc.value.response["Error"]
+    assert err["Message"] == message
+    assert err.get("LocationConstraint") == (constraint if code == "InvalidLocationConstraint" else None)
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_location_constraint_accepted(server: ServerProcess, s3: Any) -> None:
+    # a regional endpoint takes its own region; us-east-1 takes any other; EU is eu-west-1 and stays EU
+    made = []
+    try:
+        for region, constraint, location in [("us-east-2", "us-east-2", "us-east-2"),
+                                             ("us-east-1", "ap-south-1", "ap-south-1"),
+                                             ("eu-west-1", "EU", "EU"), ("us-east-1", "EU", "EU")]:
+            name = fresh_bucket_name()
+            resp = regional_client(server, region).create_bucket(
+                Bucket=name, CreateBucketConfiguration={"LocationConstraint": constraint})
+            made.append(name)
+            # elsewhere than us-east-1 the Location is the bucket's URL (AWS: http://<bucket>.s3.amazonaws.com/)
+            assert resp["Location"] == f"http://{name}.localhost:{server.port}/"
+            assert resp["BucketArn"] == f"arn:aws:s3:::{name}"
+            assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == location
+            region_of = "eu-west-1" if constraint == "EU" else constraint
+            assert s3.head_bucket(Bucket=name)["BucketRegion"] == region_of
+            assert s3.list_buckets(Prefix=name)["Buckets"][0]["BucketRegion"] == region_of
+    finally:
+        for name in made:
+            s3.delete_bucket(Bucket=name)
 
 
 @pytest.mark.parametrize("name", [
@@ -106,7 +190,11 @@ def test_valid_bucket_names(s3: Any, name: str) -> None:
 
 
 def test_head_bucket(s3: Any, server: ServerProcess, bucket: str) -> None:
-    assert s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    resp = s3.head_bucket(Bucket=bucket)
+    # test_create_bucket_head_bucket (AWS): the bucket's ARN, region and access point alias flag
+    assert resp["BucketArn"] == f"arn:aws:s3:::{bucket}"
+    assert resp["BucketRegion"] == "us-east-1" and resp["AccessPointAlias"] is False
+    assert resp["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/xml"
     raw = request(server.endpoint, "HEAD", "/no-such-bucket-here")
     assert raw.status == 404 and raw.body == b""
     assert raw.headers["x-amz-request-id"]
@@ -150,16 +238,54 @@ def test_list_buckets(s3: Any, server: ServerProcess) -> None:
         listed = [b["Name"] for b in resp["Buckets"]]
         assert all(n in listed for n in names)
         assert listed == sorted(listed)
-        assert resp["Owner"]["ID"]
-        assert all(b["CreationDate"] is not None for b in resp["Buckets"])
+        # AWS recordings (2026): Owner carries only ID; each bucket its ARN; BucketRegion only when the
+        # request has a parameter
+        assert list(resp["Owner"]) == ["ID"]
+        mine = [b for b in resp["Buckets"] if b["Name"] in names]
+        assert all(set(b) == {"Name", "CreationDate", "BucketArn"} for b in mine)
+        assert all(b["BucketArn"] == f"arn:aws:s3:::{b['Name']}" for b in mine)
         raw = request(server.endpoint, "GET", "/")
         root = xml(raw.body)
         assert root.tag == S3_NS + "ListAllMyBucketsResult"
+        assert [strip_ns(c.tag) for c in root] == ["Owner", "Buckets"]  # as S3 orders them
         page = s3.list_buckets(MaxBuckets=1, Prefix=names[0])
         assert [b["Name"] for b in page["Buckets"]] == [names[0]]
+        assert page["Buckets"][0]["BucketRegion"] == "us-east-1" and page["Prefix"] == names[0]
     finally:
         for n in names:
             s3.delete_bucket(Bucket=n)
+
+
+def test_list_buckets_pages(s3: Any, server: ServerProcess) -> None:
+    prefix = fresh_bucket_name("lbp")
+    names = [f"{prefix}-{i}" for i in range(3)]
+    for n in names:
+        s3.create_bucket(Bucket=n)
+    try:
+        seen, token = [], ""  # an empty token starts at the beginning (AWS: list-objects-with-empty-...)
+        for _ in range(4):
+            page = s3.list_buckets(Prefix=prefix, MaxBuckets=2, ContinuationToken=token)
+            seen += [b["Name"] for b in page["Buckets"]]
+            token = page.get("ContinuationToken")
+            if token is None:
+                break
+            assert token not in names  # opaque, not a bucket name
+        assert seen == names
+        raw = request(server.endpoint, "GET", f"/?prefix={prefix}&max-buckets=1")
+        assert [strip_ns(c.tag) for c in xml(raw.body)] == ["Owner", "Buckets", "ContinuationToken", "Prefix"]
+    finally:
+        for n in names:
+            s3.delete_bucket(Bucket=n)
+
+
+def test_list_buckets_bad_region(s3: Any) -> None:
+    # test_list_buckets_region_validation (AWS)
+    with pytest.raises(ClientError) as exc:
+        s3.list_buckets(BucketRegion="eu-east-1")
+    assert error_of(exc) == ("InvalidArgument", 400)
+    err = exc.value.response["Error"]
+    assert err["Message"] == "Argument value eu-east-1 is not a valid AWS Region"
+    assert err["ArgumentName"] == "bucket-region" and "ArgumentValue" not in err
 
 
 def test_every_response_has_request_ids(server: ServerProcess, bucket: str) -> None:

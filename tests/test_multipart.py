@@ -577,8 +577,13 @@ def test_list_uploads_fields_and_order(mp: Any, mp_bucket: str) -> None:
     assert resp["IsTruncated"] is False
     assert resp["MaxUploads"] == 1000
     assert resp["Bucket"] == mp_bucket
+    # AWS recordings (test_list_multiparts_next_marker): no Prefix element unless one was asked for; the
+    # Next* markers name the last upload listed even when nothing follows; Initiator keeps a DisplayName,
+    # Owner has only its ID
+    assert "Prefix" not in resp
+    assert (resp["NextKeyMarker"], resp["NextUploadIdMarker"]) == got[-1]
     for u in resp["Uploads"]:
-        assert u["Initiator"]["ID"] and u["Owner"]["ID"]
+        assert set(u["Initiator"]) == {"ID", "DisplayName"} and list(u["Owner"]) == ["ID"]
         assert isinstance(u["Initiated"], dt.datetime)
         assert u["StorageClass"] == ("STANDARD_IA" if u["Key"] == "c/d" else "STANDARD")
 
@@ -593,6 +598,8 @@ def test_list_uploads_prefix_delimiter(mp: Any, mp_bucket: str) -> None:
     top = mp.list_multipart_uploads(Bucket=mp_bucket, Delimiter="/")
     assert [u["Key"] for u in top["Uploads"]] == ["readme"]
     assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["photos/", "video/"]
+    only_prefixes = mp.list_multipart_uploads(Bucket=mp_bucket, Prefix="photos/2024", Delimiter="/")
+    assert (only_prefixes["NextKeyMarker"], only_prefixes["NextUploadIdMarker"]) == ("", "")
 
 
 def test_list_uploads_markers(mp: Any, mp_bucket: str) -> None:
@@ -604,8 +611,15 @@ def test_list_uploads_markers(mp: Any, mp_bucket: str) -> None:
     within_b = mp.list_multipart_uploads(Bucket=mp_bucket, KeyMarker="b", UploadIdMarker=ids["b"][0])
     assert [u["UploadId"] for u in within_b["Uploads"]] == ids["b"][1:] + ids["c"]
     assert within_b["UploadIdMarker"] == ids["b"][0]
-    # an upload-id-marker without a key-marker is ignored; a key-marker need not exist
-    assert len(mp.list_multipart_uploads(Bucket=mp_bucket, UploadIdMarker=ids["b"][0])["Uploads"]) == 9
+    # an upload-id-marker without a key-marker is ignored (and not echoed); a key-marker need not exist
+    ignored = mp.list_multipart_uploads(Bucket=mp_bucket, UploadIdMarker=ids["b"][0])
+    assert len(ignored["Uploads"]) == 9 and ignored["UploadIdMarker"] == ""
+    # one that is no upload of the key-marker's key is refused (AWS: list-multiparts-wrong-id-for-key)
+    with pytest.raises(ClientError) as e:
+        mp.list_multipart_uploads(Bucket=mp_bucket, KeyMarker="a", UploadIdMarker=ids["b"][0])
+    err = e.value.response["Error"]
+    assert (err["Code"], err["Message"]) == ("InvalidArgument", "Invalid uploadId marker")
+    assert (err["ArgumentName"], err["ArgumentValue"]) == ("upload-id-marker", ids["b"][0])
     assert [u["Key"] for u in mp.list_multipart_uploads(Bucket=mp_bucket, KeyMarker="aa")["Uploads"]] == \
         ["b"] * 3 + ["c"] * 3
 
@@ -688,7 +702,7 @@ def test_list_parts_fields(mp: Any, mp_bucket: str) -> None:
     assert (resp["PartNumberMarker"], resp["NextPartNumberMarker"], resp["MaxParts"]) == (0, 3, 1000)
     assert resp["IsTruncated"] is False
     assert resp["StorageClass"] == "STANDARD_IA"
-    assert resp["Initiator"]["ID"] and resp["Owner"]["ID"]
+    assert set(resp["Initiator"]) == {"ID", "DisplayName"} and list(resp["Owner"]) == ["ID"]
 
 
 def test_list_parts_marker_is_a_part_number(mp: Any, mp_bucket: str) -> None:

@@ -397,7 +397,7 @@ def test_listing_order_and_flags(s3: Any, server: ServerProcess, history: tuple[
     assert "NextKeyMarker" not in resp and "NextVersionIdMarker" not in resp
     version = resp["Versions"][0]
     assert version["ETag"].startswith('"') and version["Size"] == 4 and version["StorageClass"] == "STANDARD"
-    assert version["Owner"]["ID"] and resp["DeleteMarkers"][0]["Owner"]["ID"]
+    assert list(version["Owner"]) == ["ID"] and list(resp["DeleteMarkers"][0]["Owner"]) == ["ID"]
 
 
 def test_paging_three_at_a_time_returns_every_version_once_in_order(s3: Any, history: tuple[str, list[Any]],
@@ -539,6 +539,10 @@ def test_bucket_with_versions_cannot_be_deleted(s3: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as exc:
         s3.delete_bucket(Bucket=bucket)
     assert error_of(exc) == ("BucketNotEmpty", 409)
+    # AWS: delete-with-obj-and-delete-marker
+    assert exc.value.response["Error"]["Message"] == ("The bucket you tried to delete is not empty. You must "
+                                                      "delete all versions in the bucket.")
+    assert exc.value.response["Error"]["BucketName"] == bucket
 
 
 # -- the storage engine's side -------------------------------------------------------------

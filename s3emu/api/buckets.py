@@ -6,12 +6,15 @@ import re
 
 from aiohttp import web
 
+from ..http.addressing import host_bucket
 from ..http.body import read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
 from ..http.xml import child_text, iso8601, parse
-from .common import OWNER
+from ..protocol import regions
+from ..storage.errors import BucketAlreadyOwnedByYou, BucketNotEmpty
+from .common import OWNER, decode_token, encode_token, request_region
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -32,48 +35,98 @@ def check_bucket_name(name: str) -> None:
         raise S3Error("InvalidBucketName", BucketName=name)
 
 
+def _location(req: S3Request, body: bytes) -> tuple[str, str | None]:
+    """The region a CreateBucket asks for and the LocationConstraint it sent,
+    judged as S3 judges them against the region the request was sent to: the
+    us-east-1 endpoint takes any other region and refuses us-east-1 itself or
+    a name that is no region (InvalidLocationConstraint); any other endpoint
+    takes only its own region (IllegalLocationConstraintException)."""
+    endpoint = request_region(req)
+    constraint = None
+    if body.strip():
+        constraint = child_text(parse(body, "CreateBucketConfiguration"), "LocationConstraint")
+    if endpoint == regions.US_EAST_1 and constraint is not None:
+        if constraint == regions.US_EAST_1 or not regions.is_region(regions.region_of(constraint), endpoint):
+            raise S3Error("InvalidLocationConstraint", LocationConstraint=constraint)
+    elif endpoint != regions.US_EAST_1 and regions.region_of(constraint or "") != endpoint:
+        raise S3Error("IllegalLocationConstraintException", f"The {constraint or 'unspecified'} location "
+                      "constraint is incompatible for the region specific endpoint this request was sent to.")
+    return regions.region_of(constraint) if constraint else endpoint, constraint
+
+
 async def create_bucket(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     check_bucket_name(req.bucket)
-    region = req.config.region
-    body = await read_small(req, 64 * 1024)
-    if body.strip():
-        constraint = child_text(parse(body, "CreateBucketConfiguration"), "LocationConstraint")
-        if constraint == "us-east-1" or constraint == "":
-            # S3 wants us-east-1 expressed by leaving the constraint out
-            raise S3Error("InvalidLocationConstraint", LocationConstraint=constraint)
-        if constraint is not None:
-            region = constraint
+    region, constraint = _location(req, await read_small(req, 64 * 1024))
     lock = req.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true"
-    req.store.create_bucket(req.bucket, region, object_lock=lock)
-    return empty_response(headers={"Location": f"/{req.bucket}"})
+    try:
+        req.store.create_bucket(req.bucket, region, object_lock=lock)
+    except BucketAlreadyOwnedByYou:
+        # us-east-1 keeps its legacy answer: creating a bucket you own there again is a 200 that changes nothing
+        if region != regions.US_EAST_1 or req.store.get_bucket(req.bucket).region != regions.US_EAST_1:
+            raise
+    if constraint is not None and constraint != region:
+        req.store.set_bucket_config(req.bucket, "location_constraint", constraint)  # EU stays EU
+    return empty_response(headers={"Location": _bucket_location(req, region),
+                                   "x-amz-bucket-arn": regions.bucket_arn(req.bucket)})
+
+
+def _bucket_location(req: S3Request, region: str) -> str:
+    """CreateBucket's Location: the path in us-east-1, the bucket's virtual-host URL elsewhere."""
+    assert req.bucket is not None
+    if region == regions.US_EAST_1:
+        return f"/{req.bucket}"
+    host, domains = req.http.host, req.config.domains
+    if domains and host_bucket(host, domains) is None:  # path style: name the bucket's own host
+        name, sep, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+        host = f"{req.bucket}.{name.lower() if name.lower() in domains else domains[0]}{sep}{port}"
+    return f"{req.http.scheme}://{host}/"
 
 
 async def head_bucket(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     b = req.store.get_bucket(req.bucket)
-    return empty_response(headers={"x-amz-bucket-region": b.region})
+    return empty_response(headers={"x-amz-bucket-arn": regions.bucket_arn(b.name), "x-amz-bucket-region": b.region,
+                                   "x-amz-access-point-alias": "false", "Content-Type": "application/xml"})
 
 
 async def delete_bucket(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.delete_bucket(req.bucket)
+    try:
+        req.store.delete_bucket(req.bucket)
+    except BucketNotEmpty:
+        if not req.store.get_bucket(req.bucket).versioning:
+            raise
+        # a versioned bucket's refusal says why (AWS: test_delete_versioned_bucket_with_objects)
+        raise S3Error("BucketNotEmpty", "The bucket you tried to delete is not empty. You must delete all versions "
+                                        "in the bucket.", BucketName=req.bucket) from None
     return empty_response(204)
+
+
+LIST_BUCKETS_PARAMS = ("prefix", "bucket-region", "max-buckets", "continuation-token")
 
 
 async def list_buckets(req: S3Request) -> web.StreamResponse:
     prefix = req.param("prefix") or ""
     region = req.param("bucket-region")
+    if region is not None and not regions.is_region(region, req.config.region):
+        raise S3Error("InvalidArgument", f"Argument value {region} is not a valid AWS Region",
+                      ArgumentName="bucket-region")
     max_buckets = req.int_param("max-buckets", 10000, lo=1, hi=10000, clamp=False)
-    after = req.param("continuation-token") or ""
+    token = req.param("continuation-token")
+    after = decode_token(token) if token else ""
     buckets = [b for b in req.store.list_buckets()
                if b.name.startswith(prefix) and b.name > after and (region is None or b.region == region)]
     page, more = buckets[:max_buckets], len(buckets) > max_buckets
+    # BucketRegion only answers a request with a parameter (AWS API reference, Bucket)
+    with_region = any(name in req.query for name in LIST_BUCKETS_PARAMS)
+    # element order as S3 sends it: Owner, Buckets, ContinuationToken, Prefix
     return xml_response("ListAllMyBucketsResult", [
-        ("Buckets", [("Bucket", [("Name", b.name), ("CreationDate", iso8601(b.created)),
-                                 ("BucketRegion", b.region)]) for b in page]),
         ("Owner", OWNER),
-        ("ContinuationToken", page[-1].name if more else None),
+        ("Buckets", [("Bucket", [("Name", b.name), ("CreationDate", iso8601(b.created)),
+                                 ("BucketRegion", b.region if with_region else None),
+                                 ("BucketArn", regions.bucket_arn(b.name))]) for b in page]),
+        ("ContinuationToken", encode_token(page[-1].name) if more else None),
         ("Prefix", req.param("prefix")),
     ])
 
@@ -81,5 +134,6 @@ async def list_buckets(req: S3Request) -> web.StreamResponse:
 async def get_bucket_location(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     b = req.store.get_bucket(req.bucket)
-    # us-east-1 is reported as an empty constraint, as S3 does
-    return xml_response("LocationConstraint", [], text=None if b.region == "us-east-1" else b.region)
+    # us-east-1 is reported as an empty constraint, as S3 does; EU as it was asked for
+    constraint = b.config.get("location_constraint", b.region)
+    return xml_response("LocationConstraint", [], text=None if b.region == regions.US_EAST_1 else constraint)

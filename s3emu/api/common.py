@@ -2,6 +2,8 @@
 conditional writes, copy sources."""
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import time
 from typing import Any
@@ -160,4 +162,34 @@ def abort_headers(req: S3Request, upload: UploadInfo) -> dict[str, str]:
     return {"x-amz-abort-date": http_date(due[0]), "x-amz-abort-rule-id": due[1]}
 
 
-OWNER = [("ID", "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"), ("DisplayName", "s3emu")]
+# The one owner of every bucket and object. S3 no longer sends DisplayName (AWS recordings of 2025-26:
+# Owner carries only ID in every listing).
+OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+OWNER = [("ID", OWNER_ID)]
+# who started a multipart upload: S3 still names it with a DisplayName
+INITIATOR = [("ID", OWNER_ID), ("DisplayName", "s3emu")]
+
+
+def request_region(req: S3Request) -> str:
+    """The region a request was sent to: its SigV4 credential scope
+    (date/region/service/aws4_request), else the server's own region."""
+    scope = getattr(req.auth, "scope", None)
+    return scope.split("/")[1] if scope and scope.count("/") >= 3 else req.config.region
+
+
+def encode_token(name: str) -> str:
+    """An opaque continuation token (ListObjectsV2, ListBuckets) for resuming after `name`."""
+    return base64.urlsafe_b64encode(name.encode()).decode()
+
+
+def decode_token(token: str) -> str:
+    """The name a continuation token resumes after; only tokens we issued are accepted."""
+    try:
+        name = base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        name = None
+    if not name or encode_token(name) != token:
+        # S3 names the argument but does not echo the token
+        raise S3Error("InvalidArgument", "The continuation token provided is incorrect",
+                      ArgumentName="continuation-token")
+    return name

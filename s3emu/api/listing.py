@@ -1,8 +1,6 @@
 """ListObjects (v1) and ListObjectsV2."""
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from aiohttp import web
@@ -12,7 +10,7 @@ from ..http.request import S3Request
 from ..http.responses import xml_response
 from ..http.xml import iso8601
 from ..storage import ObjectInfo, Page
-from .common import OWNER, url_encoder
+from .common import OWNER, decode_token, encode_token, url_encoder
 
 
 def _contents(obj: ObjectInfo, enc: Any, owner: bool) -> list[tuple[str, Any]]:
@@ -48,11 +46,11 @@ async def list_objects_v2(req: S3Request) -> web.StreamResponse:
     start_after = req.param("start-after") or ""
     marker = start_after
     if token is not None:
-        marker = _decode_token(token)
+        marker = decode_token(token)
     owner = (req.param("fetch-owner") or "").lower() == "true"
     page = req.store.list_objects(req.bucket, prefix=prefix, delimiter=delimiter, marker=marker,
                                   max_keys=max_keys)
-    next_token = _encode_token(page.last_key) if page.is_truncated and page.last_key else None
+    next_token = encode_token(page.last_key) if page.is_truncated and page.last_key else None
     return xml_response("ListBucketResult", [
         ("Name", req.bucket),
         ("Prefix", enc(prefix)),
@@ -62,7 +60,8 @@ async def list_objects_v2(req: S3Request) -> web.StreamResponse:
         ("MaxKeys", max_keys),
         ("Delimiter", enc(delimiter) if delimiter else None),
         ("IsTruncated", page.is_truncated),
-        ("StartAfter", enc(start_after) if req.param("start-after") is not None else None),
+        # a continuation token overrides start-after, which S3 then does not echo
+        ("StartAfter", enc(start_after) if req.param("start-after") is not None and token is None else None),
         ("EncodingType", req.param("encoding-type")),
         *_page_fields(page, enc, owner),
     ])
@@ -88,19 +87,3 @@ async def list_objects(req: S3Request) -> web.StreamResponse:
         ("EncodingType", req.param("encoding-type")),
         *_page_fields(page, enc, True),
     ])
-
-
-def _encode_token(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    """The key a continuation token continues after; only tokens we issued are accepted."""
-    try:
-        key = base64.urlsafe_b64decode(token.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        key = None
-    if not key or _encode_token(key) != token:
-        raise S3Error("InvalidArgument", "The continuation token provided is incorrect",
-                      ArgumentName="continuation-token", ArgumentValue=token)
-    return key

@@ -14,7 +14,9 @@ from ..http.xml import child_text, children, iso8601, parse
 from ..protocol import checksums, sse
 from ..protocol.headers import object_meta
 from ..storage import CompletedPart, UploadInfo
+from ..storage.errors import NoSuchUpload
 from .common import (
+    INITIATOR,
     OWNER,
     abort_headers,
     copy_source,
@@ -172,7 +174,7 @@ async def abort_multipart_upload(req: S3Request) -> web.StreamResponse:
 
 
 def _upload_fields(u: UploadInfo, enc: Any) -> list[tuple[str, Any]]:
-    return [("Key", enc(u.key)), ("UploadId", u.upload_id), ("Initiator", OWNER), ("Owner", OWNER),
+    return [("Key", enc(u.key)), ("UploadId", u.upload_id), ("Initiator", INITIATOR), ("Owner", OWNER),
             ("StorageClass", u.meta.get("storage_class", "STANDARD")), ("Initiated", iso8601(u.initiated)),
             *checksums.upload_xml(u.meta)]
 
@@ -183,18 +185,28 @@ async def list_multipart_uploads(req: S3Request) -> web.StreamResponse:
     prefix = req.param("prefix") or ""
     delimiter = req.param("delimiter") or ""
     key_marker = req.param("key-marker") or ""
-    upload_id_marker = req.param("upload-id-marker") or ""
+    # an upload-id-marker counts (and is echoed) only with a key-marker, and must be an upload of that key
+    upload_id_marker = (req.param("upload-id-marker") or "") if key_marker else ""
+    if upload_id_marker:
+        try:
+            req.store.get_upload(req.bucket, key_marker, upload_id_marker)
+        except NoSuchUpload:
+            raise S3Error("InvalidArgument", "Invalid uploadId marker", ArgumentName="upload-id-marker",
+                          ArgumentValue=upload_id_marker) from None
     max_uploads = req.int_param("max-uploads", 1000, lo=0, hi=1000)
     page = req.store.list_multipart_uploads(req.bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
-                                  upload_id_marker=upload_id_marker or None, max_uploads=max_uploads)
+                                            upload_id_marker=upload_id_marker or None, max_uploads=max_uploads)
+    # the Next* markers name the page's last upload, truncated or not (S3 answers "" for a page without one)
+    next_key, next_id = (page.last_key, page.last_upload_id) if page.is_truncated else \
+        ((page.entries[-1].key, page.entries[-1].upload_id) if page.entries else (None, None))
     return xml_response("ListMultipartUploadsResult", [
         ("Bucket", req.bucket),
         ("KeyMarker", enc(key_marker)),
         ("UploadIdMarker", upload_id_marker),
-        ("NextKeyMarker", enc(page.last_key or "")),
-        ("NextUploadIdMarker", page.last_upload_id or ""),
+        ("NextKeyMarker", enc(next_key or "")),
+        ("NextUploadIdMarker", next_id or ""),
         ("Delimiter", enc(delimiter) if delimiter else None),
-        ("Prefix", enc(prefix)),
+        ("Prefix", enc(prefix) if req.param("prefix") is not None else None),
         ("MaxUploads", max_uploads),
         ("IsTruncated", page.is_truncated),
         ("EncodingType", req.param("encoding-type")),
@@ -217,7 +229,7 @@ async def list_parts(req: S3Request) -> web.StreamResponse:
         *[("Part", [("PartNumber", p.part_number), ("LastModified", iso8601(p.last_modified)),
                     ("ETag", f'"{p.etag}"'), ("Size", p.size), *_listed_checksum(upload, p.checksums)])
           for p in parts],
-        ("Initiator", OWNER), ("Owner", OWNER),
+        ("Initiator", INITIATOR), ("Owner", OWNER),
         ("StorageClass", upload.meta.get("storage_class", "STANDARD")),
         *checksums.upload_xml(upload.meta),
     ], headers=abort_headers(req, upload))
