@@ -44,8 +44,10 @@ def test_a_given_data_dir_is_kept_and_reused(tmp_path: Path) -> None:
 def test_settings_are_config_fields() -> None:
     with s3emu.serve(min_part_size=1024, auth=False, region="eu-west-1") as server:
         assert server.region == "eu-west-1"
-        # auth=False: an unsigned request is accepted
-        assert requests.put(f"{server.endpoint_url}/open-bucket", timeout=30).status_code == 200
+        # auth=False: an unsigned request is accepted (naming its region, as S3 wants outside us-east-1)
+        config = b"<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint>" \
+                 b"</CreateBucketConfiguration>"
+        assert requests.put(f"{server.endpoint_url}/open-bucket", data=config, timeout=30).status_code == 200
         s3 = server.client()
         assert s3.get_bucket_location(Bucket="open-bucket")["LocationConstraint"] == "eu-west-1"
         upload = s3.create_multipart_upload(Bucket="open-bucket", Key="mp")["UploadId"]
