@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tomllib
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,17 @@ def test_no_console(tmp_path: Path) -> None:
     assert not (tmp_path / "data" / "requests").exists()
 
 
+def test_console_with_auth_off_needs_no_sign_in(browser: Any, tmp_path: Path) -> None:
+    srv = ServerProcess(tmp_path / "data", "--durability", "fast", "--no-auth", "--no-access-log").start()
+    try:
+        srv.client().create_bucket(Bucket="open")
+        browser.open(f"{srv.endpoint}/_s3emu/console/")
+        browser.text_of("tbody tr", "open")
+        assert "auth off" in browser.find("#who").text
+    finally:
+        srv.stop()
+
+
 def test_banner_names_the_console(server: ServerProcess) -> None:
     assert f"console: {server.endpoint}/_s3emu/console/\n" in server.output
 
@@ -148,6 +160,7 @@ def test_console_in_a_browser(server: ServerProcess, s3: Any, browser: Any, tmp_
         check_details_and_download(browser, s3, name, big)
         check_pages(browser, s3, base, name)
         check_versions(browser, s3, base, name)
+        check_lock_state(browser, s3, base)
         check_uploads_in_progress(browser, s3, base, name)
         check_fault_rules(browser, s3, base, name)
         browser.open(f"{base}#/buckets")
@@ -253,7 +266,8 @@ def check_pages(browser: Any, s3: Any, base: str, bucket: str) -> None:
 
 def check_versions(browser: Any, s3: Any, base: str, bucket: str) -> None:
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    first = s3.put_object(Bucket=bucket, Key="v.txt", Body=b"one")["VersionId"]
+    first = s3.put_object(Bucket=bucket, Key="v.txt", Body=b"one", Metadata={"colour": "blue"},
+                          ContentType="text/plain", CacheControl="max-age=60")["VersionId"]
     s3.put_object(Bucket=bucket, Key="v.txt", Body=b"two!")
     marker = s3.delete_object(Bucket=bucket, Key="v.txt")["VersionId"]
     browser.open(f"{base}#/object/{bucket}?key=v.txt")
@@ -261,7 +275,29 @@ def check_versions(browser: Any, s3: Any, base: str, bucket: str) -> None:
     assert marker in versions.text and first in versions.text
     assert "NoSuchKey" in browser.find(".error").text  # the latest is a delete marker
     browser.open(f"{base}#/object/{bucket}?key=v.txt&versionId={first}")
-    assert "3 bytes" in browser.text_of("#object-details", first).text
+    details = browser.text_of("#object-details", first).text
+    for shown in ("3 bytes", "colour\nblue", "text/plain", "max-age=60", "Legal hold\nOFF"):
+        assert shown in details, shown
+
+
+def check_lock_state(browser: Any, s3: Any, base: str) -> None:
+    name = fresh_bucket_name("lock")
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    until = datetime.now(timezone.utc) + timedelta(days=1)
+    version = s3.put_object(Bucket=name, Key="held", Body=b"x", ObjectLockMode="GOVERNANCE",
+                            ObjectLockRetainUntilDate=until, ObjectLockLegalHoldStatus="ON")["VersionId"]
+    try:
+        browser.open(f"{base}#/object/{name}?key=held")
+        details = browser.text_of("#object-details", "GOVERNANCE until").text
+        assert "Legal hold\nON" in details
+        browser.open(f"{base}#/bucket/{name}")
+        lock = browser.text_of("section.setting", "Object lock")
+        browser.wait(lambda d: "Enabled\nEnabled" in lock.text, what="object lock shown as enabled")
+        assert "Status\nEnabled" in browser.text_of("section.setting", "Versioning").text
+    finally:
+        s3.put_object_legal_hold(Bucket=name, Key="held", VersionId=version, LegalHold={"Status": "OFF"})
+        s3.delete_object(Bucket=name, Key="held", VersionId=version, BypassGovernanceRetention=True)
+        s3.delete_bucket(Bucket=name)
 
 
 def check_uploads_in_progress(browser: Any, s3: Any, base: str, bucket: str) -> None:
