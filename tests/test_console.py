@@ -163,8 +163,7 @@ def test_console_in_a_browser(server: ServerProcess, s3: Any, browser: Any, tmp_
         check_lock_state(browser, s3, base)
         check_uploads_in_progress(browser, s3, base, name)
         check_fault_rules(browser, s3, base, name)
-        browser.open(f"{base}#/buckets")
-        browser.text_of("tbody tr", name)
+        check_bucket_deletion(browser, s3, base, name)
         page_shot(browser, "console-buckets")
         errors = [e for e in browser.console_errors() if "Failed to load resource" not in e]
         assert errors == []  # script errors; failed loads are S3's own refusals, shown on the page
@@ -278,6 +277,27 @@ def check_versions(browser: Any, s3: Any, base: str, bucket: str) -> None:
     details = browser.text_of("#object-details", first).text
     for shown in ("3 bytes", "colour\nblue", "text/plain", "max-age=60", "Legal hold\nOFF"):
         assert shown in details, shown
+    browser.click_text("button", "Delete this version")
+    assert first in browser.accept_confirm()
+    browser.text_of("h1", bucket)  # back to the listing of the object's folder: the bucket's top
+    versions = s3.list_object_versions(Bucket=bucket, Prefix="v.txt")
+    assert first not in [v["VersionId"] for v in versions.get("Versions", [])]
+    assert len(versions["Versions"]) == 1 and versions["DeleteMarkers"][0]["VersionId"] == marker
+
+
+def check_bucket_deletion(browser: Any, s3: Any, base: str, name: str) -> None:
+    """S3's refusal to delete a bucket that holds objects is shown; an empty one goes."""
+    empty = fresh_bucket_name("empty")
+    s3.create_bucket(Bucket=empty)
+    browser.open(f"{base}#/buckets")
+    browser.find(f'button[data-delete="{empty}"]').click()
+    assert empty in browser.accept_confirm()
+    browser.wait(lambda d: not d.find_elements("css selector", f'button[data-delete="{empty}"]'), what="row gone")
+    assert empty not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    browser.find(f'button[data-delete="{name}"]').click()
+    browser.accept_confirm()
+    assert "BucketNotEmpty" in browser.text_of(".error", "BucketNotEmpty").text
+    browser.text_of("tbody tr", name)
 
 
 def check_lock_state(browser: Any, s3: Any, base: str) -> None:
