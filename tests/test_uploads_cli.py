@@ -3,9 +3,9 @@ the data directory of a live server."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -81,9 +81,13 @@ def test_abort_under_a_path_while_the_server_runs(live: tuple[ServerProcess, Any
 
 def test_abort_older_than(live: tuple[ServerProcess, Any, dict[str, str]]) -> None:
     srv, c, _ = live
-    time.sleep(1.1)
+    # the fixture's uploads began an hour ago (backdated, so no clock race decides the test)
+    db = sqlite3.connect(srv.data_dir / "meta.sqlite3")
+    db.execute("UPDATE uploads SET initiated = initiated - 3600")
+    db.commit()
+    db.close()
     fresh = c.create_multipart_upload(Bucket="other", Key="fresh")["UploadId"]
-    result = uploads_cli(srv.data_dir, "abort", "--older-than", "1s")
+    result = uploads_cli(srv.data_dir, "abort", "--older-than", "30m")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "4 upload(s) aborted"
     assert open_uploads(c, "warehouse") == set()
