@@ -1,8 +1,11 @@
-# s3emu: `make run` starts the server, `make test` runs the suite. Both set up .venv first.
+# s3emu: `make run` starts the server, `make test` runs the suite, `make lint` checks the code.
+# Each sets up .venv first: `run` with the runtime dependencies only, the others with the test
+# and development extras.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 CONFIG ?= config.example.toml
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -12,20 +15,30 @@ BENCH_ARGS ?=
 help:  ## list targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-run: $(STAMP)  ## start the server on 127.0.0.1:9000 with config.example.toml
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)  ## start the server on 127.0.0.1:9000 with config.example.toml
 	$(BIN)/s3emu serve --config $(CONFIG)
 
-test: $(STAMP)  ## run the whole test suite
+test: $(TEST_STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)  ## run the benchmark, write benchmarks/results/latest.md
+lint: $(TEST_STAMP)  ## ruff over the code and tests, mypy over the package
+	$(BIN)/ruff check s3emu tests benchmarks
+	$(BIN)/mypy
+
+bench: $(TEST_STAMP)  ## run the benchmark, write benchmarks/results/latest.md
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:  ## remove the virtualenv and local data
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import pytest
 
 from browser import browser  # noqa: F401  (a fixture: headless Chromium, see browser.py)
-from server import ServerProcess, make_client
+from server import ServerProcess
 
 _names = itertools.count()
 

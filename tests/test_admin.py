@@ -76,7 +76,8 @@ def test_metrics_count_requests_bytes_and_latency(s3emu_server: Any, s3_client: 
     assert delta("s3emu_stored_bytes") == 1000
     assert delta("s3emu_stored_objects") == 1
     # histogram buckets are cumulative
-    bounds = [v for k, v in after.items() if k.startswith('s3emu_request_duration_seconds_bucket{operation="GetObject"')]
+    bounds = [v for k, v in after.items()
+              if k.startswith('s3emu_request_duration_seconds_bucket{operation="GetObject"')]
     assert bounds == sorted(bounds)
 
 

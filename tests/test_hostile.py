@@ -7,8 +7,7 @@ import http.client
 import re
 import socket
 import time
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 from urllib.parse import quote
 
 import pytest

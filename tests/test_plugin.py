@@ -49,6 +49,23 @@ def test_fixtures(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=6)
 
 
+def test_a_project_with_its_own_storage_module(pytester: pytest.Pytester) -> None:
+    # s3emu's engine is s3emu.storage: a project's top-level storage.py (imported
+    # first, by its conftest) must neither shadow it nor be shadowed by it
+    pytester.makepyfile(storage="MINE = True\n")
+    pytester.makeconftest("import storage\n")
+    pytester.makepyfile(test_mine="""
+        import storage
+
+        def test_both(s3_client, s3_bucket):
+            s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"v")
+            assert s3_client.get_object(Bucket=s3_bucket, Key="k")["Body"].read() == b"v"
+            assert storage.MINE
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_ini_options_and_flags(pytester: pytest.Pytester) -> None:
     pytester.makeini("""
         [pytest]

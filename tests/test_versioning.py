@@ -513,7 +513,7 @@ def test_deleting_while_paging_reaches_everything(s3: Any, bucket: str) -> None:
     enable(s3, bucket)
     total = 0
     for key in ("a", "b"):
-        for i in range(4):
+        for _ in range(4):
             s3.put_object(Bucket=bucket, Key=key, Body=b"x")
             total += 1
     s3.delete_object(Bucket=bucket, Key="b")
@@ -553,7 +553,7 @@ async def _fill(store: Store) -> None:
     store.create_bucket("b", "us-east-1")
     store.put_bucket_versioning("b", "Enabled")
     for key in ("p/1", "p/2", "q"):
-        for i in range(3):
+        for _ in range(3):
             await store.put_object("b", key, body(b"x"), meta={}, size=1)
 
 
@@ -564,7 +564,8 @@ def test_listing_a_key_or_prefix_is_an_index_range_scan(tmp_path: Path) -> None:
         statements: list[str] = []
         store.db.set_trace_callback(statements.append)
         page = store.list_object_versions("b", prefix="p/", max_keys=4)
-        page = store.list_object_versions("b", prefix="p/", key_marker="p/1", version_id_marker=page.entries[1].version_id)
+        page = store.list_object_versions("b", prefix="p/", key_marker="p/1",
+                                          version_id_marker=page.entries[1].version_id)
         store.db.set_trace_callback(None)
         assert [e.key for e in page.entries] == ["p/1", "p/2", "p/2", "p/2"]
         selects = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "objects" in s]

@@ -13,7 +13,7 @@ from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
 from ..protocol import sse
 from ..protocol.headers import check_read_conditions, http_date, parse_etags
-from ..storage import ObjectInfo, UploadInfo, WriteCondition
+from ..storage import LockState, ObjectInfo, ObjectMeta, UploadInfo, WriteCondition
 from ..storage.errors import DeleteMarkerHit
 from ..storage.lifecycle import abort_date, rules_of
 
@@ -87,7 +87,7 @@ CHECKSUM_HEADERS = ("Content-MD5", "x-amz-sdk-checksum-algorithm", "x-amz-traile
 
 
 def bypass_governance(req: S3Request) -> bool:
-    return req.headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
+    return bool(req.headers.get("x-amz-bypass-governance-retention", "").lower() == "true")
 
 
 def _date(text: str) -> float:
@@ -98,7 +98,7 @@ def _date(text: str) -> float:
     return value.timestamp()
 
 
-def write_lock(req: S3Request, *, put: bool = False) -> dict[str, Any]:
+def write_lock(req: S3Request, *, put: bool = False) -> ObjectMeta:
     """The x-amz-object-lock-* headers of a write, checked as S3 checks them,
     as meta for the new version: {"lock": {...}} or {}."""
     assert req.bucket is not None
@@ -112,13 +112,13 @@ def write_lock(req: S3Request, *, put: bool = False) -> dict[str, Any]:
     if (mode is None) != (until is None):
         raise S3Error("InvalidArgument", "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must "
                                          "both be supplied")
-    lock: dict[str, Any] = {}
+    lock: LockState = {}
     if mode is not None and until is not None:
         if mode not in MODES:
             raise S3Error("InvalidArgument", "Unknown wormMode directive.", ArgumentName="x-amz-object-lock-mode",
                           ArgumentValue=mode)
         try:
-            lock.update(mode=mode, until=_date(until))
+            lock["mode"], lock["until"] = mode, _date(until)
         except ValueError:
             raise S3Error("InvalidArgument", "The retain until date must be provided in ISO 8601 format",
                           ArgumentName="x-amz-object-lock-retain-until-date", ArgumentValue=until) from None

@@ -26,7 +26,7 @@ def _contents(obj: ObjectInfo, enc: Any, owner: bool) -> list[tuple[str, Any]]:
     return fields
 
 
-def _page_fields(page: Page, enc: Any, owner: bool) -> list[tuple[str, Any]]:
+def _page_fields(page: Page[ObjectInfo], enc: Any, owner: bool) -> list[tuple[str, Any]]:
     return ([("Contents", _contents(o, enc, owner)) for o in page.entries]
             + [("CommonPrefixes", [("Prefix", enc(p))]) for p in page.prefixes])
 

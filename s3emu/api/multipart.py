@@ -13,7 +13,7 @@ from ..http.responses import empty_response, xml_response
 from ..http.xml import child_text, children, iso8601, parse
 from ..protocol import checksums, sse
 from ..protocol.headers import object_meta
-from ..storage import CompletedPart, UploadInfo
+from ..storage import CompletedPart, UploadInfo, UploadMeta
 from ..storage.errors import NoSuchUpload
 from .common import (
     INITIATOR,
@@ -49,7 +49,8 @@ def _upload_id(req: S3Request) -> str:
 
 async def create_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    meta = {**object_meta(req.headers), **write_lock(req), **sse.write_fields(req.headers), **checksums.upload_fields(req.headers)}
+    meta: UploadMeta = {**object_meta(req.headers), **write_lock(req), **sse.write_fields(req.headers),
+                        **checksums.upload_fields(req.headers)}
     upload = req.store.create_multipart_upload(req.bucket, req.key, meta)
     return xml_response("InitiateMultipartUploadResult", [
         ("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)],

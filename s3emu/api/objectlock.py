@@ -13,6 +13,7 @@ from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
 from ..http.xml import child_text, iso8601, local, parse
+from ..storage import LockRule
 from .common import MODES, _date, bypass_governance
 
 MAX_CONFIG_BODY = 64 * 1024
@@ -51,13 +52,13 @@ async def _document(req: S3Request, root: str) -> etree._Element:
 
 # -- the bucket's configuration -----------------------------------------------
 
-def _default_rule(rule: etree._Element) -> dict[str, Any]:
+def _default_rule(rule: etree._Element) -> LockRule:
     retention = _elements(rule).get("DefaultRetention")
     if retention is None:
         raise S3Error("MalformedXML")
     fields = _elements(retention)
     mode, days, years = _text(fields, "Mode"), _text(fields, "Days"), _text(fields, "Years")
-    if mode not in MODES or (days is None) == (years is None):
+    if mode is None or mode not in MODES or (days is None) == (years is None):
         raise S3Error("MalformedXML")
     unit, raw = ("days", days) if days is not None else ("years", years)
     try:
@@ -70,7 +71,7 @@ def _default_rule(rule: etree._Element) -> dict[str, Any]:
     if period > (36500 if unit == "days" else 100):
         raise S3Error("InvalidArgument", "Default retention period is too large.",
                       ArgumentName=unit.capitalize(), ArgumentValue=period)
-    return {"mode": mode, unit: period}
+    return {"mode": mode, "days": period} if unit == "days" else {"mode": mode, "years": period}
 
 
 async def put_object_lock_configuration(req: S3Request) -> web.StreamResponse:
@@ -80,7 +81,7 @@ async def put_object_lock_configuration(req: S3Request) -> web.StreamResponse:
     enabled = doc.get("ObjectLockEnabled")
     if enabled is None or enabled.text != "Enabled":
         raise S3Error("MalformedXML")
-    rule = _default_rule(doc["Rule"]) if "Rule" in doc else {}
+    rule: LockRule = _default_rule(doc["Rule"]) if "Rule" in doc else {}
     req.store.put_object_lock_configuration(req.bucket, rule)
     return empty_response()
 

@@ -19,7 +19,7 @@ from ..protocol.headers import (
     object_meta,
     parse_range,
 )
-from ..storage import ObjectInfo, Segment, StorageError
+from ..storage import ObjectInfo, ObjectMeta, Segment, StorageError
 from .common import (
     bypass_governance,
     copy_source,
@@ -37,7 +37,7 @@ MAX_DELETE_KEYS = 1000
 
 async def put_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    meta = {**object_meta(req.headers), **write_lock(req, put=True), **sse.write_fields(req.headers)}
+    meta: ObjectMeta = {**object_meta(req.headers), **write_lock(req, put=True), **sse.write_fields(req.headers)}
     size = declared_length(req)
     if size > req.config.max_object_size:
         raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=req.config.max_object_size)
@@ -180,7 +180,9 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
     if directive == "REPLACE":
         meta = object_meta(req.headers)
     else:
-        meta = sse.without_encryption({k: v for k, v in source.meta.items() if k not in ("checksums", "lock")})
+        meta = sse.without_encryption(source.meta)
+        meta.pop("checksums", None)
+        meta.pop("lock", None)
         meta["headers"].update(sse.requested(req.headers))  # the copy's own encryption, as asked
         if "x-amz-storage-class" in req.headers:
             meta["storage_class"] = object_meta(req.headers)["storage_class"]

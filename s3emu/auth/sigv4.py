@@ -198,6 +198,6 @@ def check_expiry(signed_at: datetime, expires: int, now: datetime) -> None:
     if signed_at - now > MAX_SKEW:
         raise S3Error("AccessDenied", "Request is not valid yet")
     if now > signed_at + timedelta(seconds=expires):
-        raise S3Error("AccessDenied", "Request has expired", **{
-            "X-Amz-Expires": expires, "Expires": server_time(signed_at + timedelta(seconds=expires)),
-            "ServerTime": server_time(now)})
+        details: dict[str, Any] = {"X-Amz-Expires": expires, "ServerTime": server_time(now),
+                                   "Expires": server_time(signed_at + timedelta(seconds=expires))}
+        raise S3Error("AccessDenied", "Request has expired", **details)

@@ -3,7 +3,7 @@ documents, read up to a limit)."""
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -13,7 +13,7 @@ from .request import S3Request
 CHUNK = 256 * 1024
 
 
-def declared_length(req: S3Request) -> int | None:
+def declared_length(req: S3Request) -> int:
     """The payload's length: x-amz-decoded-content-length for aws-chunked
     bodies, else Content-Length. MissingContentLength when neither is given
     (an aws-chunked body's Content-Length counts its framing, so it needs the
@@ -53,7 +53,7 @@ async def _raw_chunks(http: web.Request, idle_timeout: float) -> AsyncIterator[b
 
 def payload(req: S3Request) -> AsyncIterator[bytes]:
     """The object bytes of a request, decoded from whatever framing the client used."""
-    decoder = getattr(req.auth, "body_decoder", None)
+    decoder: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]] | None = getattr(req.auth, "body_decoder", None)
     if decoder is not None:
         return decoder(_raw_chunks(req.http, req.config.request_idle_timeout))
     return _raw_chunks(req.http, req.config.request_idle_timeout)

@@ -36,7 +36,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "InvalidBucketState": (409, "The request is not valid with the current state of the bucket."),
     "InvalidChunkSizeError": (400, "Only the last chunk is allowed to have a size less than 8192 bytes"),
     "InvalidDigest": (400, "The Content-MD5 you specified was invalid."),
-    "InvalidEncryptionAlgorithmError": (400, "The Encryption request you specified is not valid. Supported value: AES256."),
+    "InvalidEncryptionAlgorithmError": (400, "The Encryption request you specified is not valid. Supported value: "
+                                             "AES256."),
     "InvalidLocationConstraint": (400, "The specified location-constraint is not valid"),
     "InvalidPart": (400, "One or more of the specified parts could not be found.  The part may not have been "
                          "uploaded, or the specified entity tag may not match the part's entity tag."),
@@ -100,7 +101,8 @@ class S3Error(Exception):
     def from_storage(cls, err: storage.StorageError, method: str | None = None) -> "S3Error":
         """The S3 error a storage failure is (STORAGE_ERRORS), with its fields;
         `method` is the request's, which MethodNotAllowed names."""
-        fields, headers = dict(err.fields), {}
+        fields: dict[str, Any] = dict(err.fields)
+        headers: dict[str, str] = {}
         if isinstance(err, storage.DeleteMarkerHit):
             # S3 says a delete marker stands there; one asked for by id may only be deleted
             headers = {"x-amz-delete-marker": "true", "x-amz-version-id": err.marker_version_id}
@@ -118,7 +120,7 @@ NO_LOCK_CONFIG = "Bucket is missing Object Lock Configuration"
 
 # What each storage failure is in S3's terms: its code, and its message when
 # not the catalogue's (a function of the error where its data shape it).
-StorageMessage = str | Callable[[Any], str] | None
+StorageMessage = str | Callable[[Any], str | None] | None
 STORAGE_ERRORS: dict[type[storage.StorageError], tuple[str, StorageMessage]] = {
     storage.StorageError: ("InternalError", None),
     storage.NoSuchBucket: ("NoSuchBucket", None),

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from ..config import Config
 from ..storage import Store
@@ -21,7 +21,7 @@ class S3Request:
     config: Config
     bucket: str | None
     key: str | None
-    query: MultiDictProxy[str]
+    query: MultiMapping[str]
     request_id: str = field(default_factory=lambda: unique_hex(8).upper())
     host_id: str = field(default_factory=lambda: unique_b64(56))  # x-amz-id-2, as long as S3's
     operation: Operation | None = None

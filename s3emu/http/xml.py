@@ -54,7 +54,7 @@ def _add(parent: etree._Element, name: str, value: Any) -> None:
 def render(root: str, fields: Fields, namespace: str | None = S3_NS, text: str | None = None) -> bytes:
     """An XML document from (name, value) pairs; a value that is a list of
     pairs becomes a nested element, None is left out, repeats are kept."""
-    elem = etree.Element(root, nsmap={None: namespace} if namespace else None)
+    elem = etree.Element(root, nsmap={None: namespace} if namespace else None)  # type: ignore[dict-item]
     elem.text = text
     for name, value in fields:
         _add(elem, name, value)

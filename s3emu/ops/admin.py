@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import __version__
+from ..version import __version__
 from ..http.request import S3Request
 from . import console
 from .faults import FAULTS

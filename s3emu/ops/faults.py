@@ -5,6 +5,7 @@ stores anything."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 import itertools
 import random
 import socket
@@ -126,7 +127,7 @@ class FaultSet:
         with self._lock:
             return [r.to_dict() for r in self._rules]
 
-    def firing(self, req: S3Request) -> list[FaultRule]:
+    def firing(self, req: S3Request) -> builtins.list[FaultRule]:
         with self._lock:
             return [r for r in self._rules if r.matches(req) and r.should_fire()]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol
 
 from ..http.errors import S3Error
-from ..storage import CompletedPart, ObjectInfo, Segment
+from ..storage import ChecksumFinisher, CompletedPart, ObjectInfo, ObjectMeta, Segment, UploadMeta
 from ..storage.blobs import Blob
 from ..storage.checksums import composite, full_object
 from ..storage.digests import CHECKSUM_ALGORITHMS, CRC_ALGORITHMS, new_hasher
@@ -145,17 +145,17 @@ def check_document(headers: Headers, framing: Framing | None, body: bytes) -> No
     write_verifier(framing, expected_md5, asked)(Blob("", len(body), hashlib.md5(body).hexdigest(), digests))
 
 
-def object_fields(algorithm: str) -> dict[str, Any]:
+def object_fields(algorithm: str) -> ObjectMeta:
     """What a single-part write keeps: the value itself comes from the store."""
     return {"checksum_algorithm": algorithm, "checksum_type": "FULL_OBJECT"}
 
 
 # -- out: headers and XML fields -----------------------------------------------------------------------------------
 
-def stored(meta: dict[str, Any]) -> tuple[str, str, str] | None:
+def stored(meta: ObjectMeta) -> tuple[str, str, str] | None:
     """(algorithm, base64 value, type) an object or upload keeps, if any."""
     algorithm = meta.get("checksum_algorithm")
-    value = (meta.get("checksums") or {}).get(algorithm)
+    value = (meta.get("checksums") or {}).get(algorithm) if algorithm else None
     if not algorithm or value is None:
         return None
     return algorithm, value, meta.get("checksum_type") or "FULL_OBJECT"
@@ -213,7 +213,7 @@ def read_headers(info: ObjectInfo, part: Segment | None, byte_range: tuple[int, 
 
 # -- multipart -----------------------------------------------------------------------------------------------------
 
-def upload_fields(headers: Headers) -> dict[str, Any]:
+def upload_fields(headers: Headers) -> UploadMeta:
     """CreateMultipartUpload's x-amz-checksum-algorithm and -type, checked;
     an upload that names none gets S3's CRC64NVME full-object checksum at Complete."""
     algorithm = (headers.get("x-amz-checksum-algorithm") or "").strip().upper()
@@ -237,20 +237,22 @@ def upload_fields(headers: Headers) -> dict[str, Any]:
     return {"checksum_algorithm": algorithm, "checksum_type": checksum_type}
 
 
-def upload_headers(meta: dict[str, Any]) -> dict[str, str]:
+def upload_headers(meta: UploadMeta) -> dict[str, str]:
     """x-amz-checksum-algorithm / -type of an upload that named them."""
-    if not meta.get("checksum_algorithm"):
+    algorithm, checksum_type = meta.get("checksum_algorithm"), meta.get("checksum_type")
+    if not algorithm or not checksum_type:
         return {}
-    return {"x-amz-checksum-algorithm": meta["checksum_algorithm"], "x-amz-checksum-type": meta["checksum_type"]}
+    return {"x-amz-checksum-algorithm": algorithm, "x-amz-checksum-type": checksum_type}
 
 
-def upload_xml(meta: dict[str, Any]) -> list[tuple[str, str]]:
-    if not meta.get("checksum_algorithm"):
+def upload_xml(meta: UploadMeta) -> list[tuple[str, str]]:
+    algorithm, checksum_type = meta.get("checksum_algorithm"), meta.get("checksum_type")
+    if not algorithm or not checksum_type:
         return []
-    return [("ChecksumAlgorithm", meta["checksum_algorithm"]), ("ChecksumType", meta["checksum_type"])]
+    return [("ChecksumAlgorithm", algorithm), ("ChecksumType", checksum_type)]
 
 
-def part_algorithms(upload_meta: dict[str, Any], asked: Requested | None) -> list[str]:
+def part_algorithms(upload_meta: UploadMeta, asked: Requested | None) -> list[str]:
     """The checksums a part's bytes get: the upload's algorithm, which the
     part must name too; for an upload without one, what the part names plus
     CRC64NVME (S3's default full-object checksum is combined from it)."""
@@ -265,7 +267,7 @@ def part_algorithms(upload_meta: dict[str, Any], asked: Requested | None) -> lis
     return list(dict.fromkeys([a for a in (actual, DEFAULT_ALGORITHM) if a]))
 
 
-def part_algorithm(upload_meta: dict[str, Any], asked: Requested | None) -> str | None:
+def part_algorithm(upload_meta: UploadMeta, asked: Requested | None) -> str | None:
     """The algorithm whose value a part's response (and ListParts) shows."""
     return upload_meta.get("checksum_algorithm") or (asked.algorithm if asked else None)
 
@@ -273,8 +275,7 @@ def part_algorithm(upload_meta: dict[str, Any], asked: Requested | None) -> str 
 def completed_part_checksums(elem: Any, child_text: Callable[[Any, str], str | None]) -> dict[str, str]:
     """A CompleteMultipartUpload Part's Checksum<ALGO> elements, each a valid
     base64 digest, at most one."""
-    found = {a: child_text(elem, "Checksum" + a) for a in ALGORITHMS}
-    found = {a: v for a, v in found.items() if v is not None}
+    found = {a: v for a in ALGORITHMS if (v := child_text(elem, "Checksum" + a)) is not None}
     if len(found) > 1 or any(decode(a, v) is None for a, v in found.items()):
         raise S3Error("InvalidArgument", "Invalid Base64 or multiple checksums present in request",
                       ArgumentName="Checksum", ArgumentValue="".join(f"{a}:{v};" for a, v in found.items()))
@@ -282,7 +283,7 @@ def completed_part_checksums(elem: Any, child_text: Callable[[Any, str], str | N
 
 
 def complete_finisher(headers: Headers, upload_id: str, parts: list[CompletedPart]
-                      ) -> Callable[[dict[str, Any], list[Segment]], dict[str, Any]]:
+                      ) -> ChecksumFinisher:
     """What CompleteMultipartUpload checks and keeps, given the upload's meta
     and the listed parts' stored segments (called inside its transaction)."""
     in_headers = [a for a in ALGORITHMS if header_name(a) in headers]
@@ -292,7 +293,7 @@ def complete_finisher(headers: Headers, upload_id: str, parts: list[CompletedPar
     whole = (in_headers[0], headers[header_name(in_headers[0])].strip()) if in_headers else None
     asked_type = (headers.get("x-amz-checksum-type") or "").strip().upper() or None
 
-    def finish(upload_meta: dict[str, Any], segments: list[Segment]) -> dict[str, Any]:
+    def finish(upload_meta: UploadMeta, segments: list[Segment]) -> ObjectMeta:
         algorithm = upload_meta.get("checksum_algorithm")
         checksum_type = upload_meta.get("checksum_type")
         if asked_type is not None and asked_type != checksum_type:

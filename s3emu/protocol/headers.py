@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import email.utils
 import re
-from typing import Any, Mapping
+from typing import Mapping
 
 from ..http.errors import S3Error
 from ..http.xml import iso8601
-from ..storage import ObjectInfo
+from ..storage import ObjectInfo, ObjectMeta
 
 # Headers a write stores and every read returns as they were sent.
 STORED_HEADERS = ("Content-Type", "Content-Encoding", "Content-Disposition", "Content-Language",
@@ -53,7 +53,7 @@ def http_date(ts: float) -> str:
     return email.utils.formatdate(int(ts), usegmt=True)
 
 
-def object_meta(headers: Mapping[str, str]) -> dict[str, Any]:
+def object_meta(headers: Mapping[str, str]) -> ObjectMeta:
     """What a PutObject / CreateMultipartUpload / CopyObject(REPLACE) keeps for the object."""
     kept: dict[str, str] = {}
     for name in STORED_HEADERS:
@@ -74,7 +74,7 @@ def object_meta(headers: Mapping[str, str]) -> dict[str, Any]:
     storage_class = headers.get("x-amz-storage-class", "STANDARD")
     if storage_class not in STORAGE_CLASSES:
         raise S3Error("InvalidStorageClass", StorageClassRequested=storage_class)
-    meta: dict[str, Any] = {"headers": kept, "user": user, "storage_class": storage_class}
+    meta: ObjectMeta = {"headers": kept, "user": user, "storage_class": storage_class}
     tagging = headers.get("x-amz-tagging")
     if tagging is not None:
         meta["tagging"] = tagging

@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import Any, Mapping
+from typing import Mapping
 
 from ..http.errors import S3Error
+from ..storage import ObjectMeta, UploadMeta
 
 SSE = "x-amz-server-side-encryption"
 KMS_KEY = "x-amz-server-side-encryption-aws-kms-key-id"
@@ -58,7 +59,7 @@ def customer_key_md5(headers: Mapping[str, str], prefix: str = CUSTOMER) -> str 
     return computed
 
 
-def write_fields(headers: Mapping[str, str]) -> dict[str, Any]:
+def write_fields(headers: Mapping[str, str]) -> ObjectMeta:
     """Checks a write's encryption headers (PutObject, CopyObject target,
     CreateMultipartUpload); SSE-S3/KMS ride along in the stored headers, an
     SSE-C key is kept as its MD5."""
@@ -75,7 +76,7 @@ def write_fields(headers: Mapping[str, str]) -> dict[str, Any]:
     return {"sse_c": key_md5} if key_md5 else {}
 
 
-def check_read(headers: Mapping[str, str], meta: dict[str, Any], *, copy_source: bool = False) -> None:
+def check_read(headers: Mapping[str, str], meta: ObjectMeta, *, copy_source: bool = False) -> None:
     """An SSE-C object is read (or copied from) with its key only."""
     prefix = COPY_CUSTOMER if copy_source else CUSTOMER
     stored = meta.get("sse_c")
@@ -92,7 +93,7 @@ def check_read(headers: Mapping[str, str], meta: dict[str, Any], *, copy_source:
         raise S3Error("InvalidRequest", "The encryption parameters are not applicable to this object.")
 
 
-def check_part(headers: Mapping[str, str], upload_meta: dict[str, Any]) -> None:
+def check_part(headers: Mapping[str, str], upload_meta: UploadMeta) -> None:
     """UploadPart / UploadPartCopy of an SSE-C upload repeat its key; others send none."""
     stored = upload_meta.get("sse_c")
     sent = customer_key_md5(headers)
@@ -103,10 +104,11 @@ def check_part(headers: Mapping[str, str], upload_meta: dict[str, Any]) -> None:
                                         "originally.")
 
 
-def without_encryption(meta: dict[str, Any]) -> dict[str, Any]:
+def without_encryption(meta: ObjectMeta) -> ObjectMeta:
     """A copied object's meta without the source's encryption: the copy's own
     request says how it is encrypted."""
-    kept = {k: v for k, v in meta.items() if k != "sse_c"}
+    kept = ObjectMeta(**meta)
+    kept.pop("sse_c", None)
     kept["headers"] = {k: v for k, v in meta.get("headers", {}).items() if k not in (SSE, KMS_KEY, BUCKET_KEY)}
     return kept
 
@@ -116,7 +118,7 @@ def requested(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: headers[name] for name in (SSE, KMS_KEY, BUCKET_KEY) if name in headers}
 
 
-def response_headers(meta: dict[str, Any], *, customer: bool = True) -> dict[str, str]:
+def response_headers(meta: ObjectMeta, *, customer: bool = True) -> dict[str, str]:
     """What a write's (or read's) response says of the encryption: SSE-KMS
     as stored, SSE-S3 (AES256) for every other object that is not SSE-C (S3
     encrypts every new object since January 2023 and says so on PutObject,

@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import config as config_mod
 from ..storage import StorageError, Store
 from ..storage.fsck import check
+from . import launch
 
 COMMANDS = ("uploads", "fsck")
 
@@ -65,7 +66,7 @@ def _open(args: argparse.Namespace) -> Store:
     root = Path(config.data_dir)
     if not (root / "meta.sqlite3").is_file():
         raise ValueError(f"{root} is not an s3emu data directory (no meta.sqlite3)")
-    return Store(root, durable=config.durability == "fsync")
+    return launch.open_store(config)
 
 
 def _uploads(store: Store, args: argparse.Namespace) -> int:

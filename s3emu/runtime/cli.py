@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,16 +58,12 @@ async def serve(config: Config, ready_file: str | None = None) -> None:
     """Run the server until SIGINT/SIGTERM, then finish in-flight requests and stop."""
     running = await launch.start(config)
     announce(config, running.endpoint, ready_file)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await launch.until_signalled()
     finally:
         log.info("s3emu shutting down")
         if ready_file:
-            Path(ready_file).unlink(missing_ok=True)
+            Path(ready_file).unlink(missing_ok=True)  # noqa: ASYNC240 (one unlink at shutdown)
         await running.stop()
 
 
@@ -121,5 +115,5 @@ def main(argv: list[str] | None = None) -> int:
             if args.ready_file:
                 Path(args.ready_file).unlink(missing_ok=True)
             return status
-        asyncio.run(serve(config, args.ready_file))
+        launch.run(serve(config, args.ready_file))
     return 0

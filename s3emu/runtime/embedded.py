@@ -28,6 +28,16 @@ class Credentials(NamedTuple):
     secret_key: str
 
 
+def _boto3() -> Any:
+    """boto3, which s3emu installs only with its `pytest` extra."""
+    try:
+        import boto3
+    except ImportError:
+        raise ModuleNotFoundError("s3emu's boto3 clients (Server.client(), the pytest fixtures) need boto3: "
+                                  "pip install 's3emu[pytest]'", name="boto3") from None
+    return boto3
+
+
 class Endpoint:
     """A running s3emu (or, for `client()` and `resource()`, any S3) at a URL:
     boto3 clients for it, and its admin endpoints."""
@@ -41,6 +51,7 @@ class Endpoint:
         self.faults_added = False
 
     def _boto_args(self, config: dict[str, Any]) -> dict[str, Any]:
+        _boto3()
         from botocore.config import Config as BotoConfig
         config = {"s3": {"addressing_style": "path"}, **config}
         return {"endpoint_url": self.endpoint_url, "region_name": self.region,
@@ -50,13 +61,11 @@ class Endpoint:
     def client(self, **config: Any) -> Any:
         """A boto3 S3 client for this server. Keyword arguments are botocore
         Config settings, e.g. retries={"mode": "standard", "max_attempts": 5}."""
-        import boto3
-        return boto3.client("s3", **self._boto_args(config))
+        return _boto3().client("s3", **self._boto_args(config))
 
     def resource(self, **config: Any) -> Any:
         """A boto3 S3 resource for this server (same arguments as client())."""
-        import boto3
-        return boto3.resource("s3", **self._boto_args(config))
+        return _boto3().resource("s3", **self._boto_args(config))
 
     def _admin(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -70,18 +79,18 @@ class Endpoint:
             raise ValueError(f"{method} /_s3emu/{path}: {e.code} {detail}") from None
 
     def health(self) -> dict[str, Any]:
-        return self._admin("GET", "health")
+        return dict(self._admin("GET", "health"))
 
     def add_fault(self, **rule: Any) -> dict[str, Any]:
         """Adds a fault rule (see README, "Fault injection"), e.g.
         add_fault(operation="UploadPart", error="SlowDown", times=2). Returns
         the rule as stored, with its id."""
         self.faults_added = True
-        return self._admin("POST", "faults", rule)["faults"][0]
+        return dict(self._admin("POST", "faults", rule)["faults"][0])
 
     def faults(self) -> list[dict[str, Any]]:
         """The rules in force, with how often each matched and fired."""
-        return self._admin("GET", "faults")["faults"]
+        return list(self._admin("GET", "faults")["faults"])
 
     def remove_fault(self, rule_id: int) -> None:
         self._admin("DELETE", f"faults/{rule_id}")
@@ -118,8 +127,9 @@ class Server(Endpoint):
         return self
 
     def _run(self) -> None:
+        from . import launch
         try:
-            asyncio.run(self._main())
+            launch.run(self._main())
         except BaseException as e:  # reported to start() if it happens there
             if not self._started.is_set():
                 self._error = e
@@ -151,7 +161,7 @@ class Server(Endpoint):
         self._cleanup_dir()
 
     def _cleanup_dir(self) -> None:
-        if self._temporary:
+        if self._temporary and self.data_dir is not None:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self) -> "Server":

@@ -1,8 +1,11 @@
-"""Starting and stopping the server on the running event loop: shared by the
-command line and the Python API."""
+"""Starting and stopping the server on an event loop: shared by the command
+line, the worker processes and the Python API."""
 from __future__ import annotations
 
+import asyncio
+import signal
 from dataclasses import dataclass
+from typing import Any, Callable, Coroutine, TypeVar
 
 from aiohttp import web
 
@@ -12,6 +15,41 @@ from ..config import Config
 from ..ops import accesslog
 from ..ops.faults import FaultSet
 from ..storage import Store
+
+
+T = TypeVar("T")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run(main), on uvloop's event loop when uvloop is installed
+    (the `fast` extra)."""
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        return runner.run(main)
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop factory if it is installed, else None (asyncio's own loop)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+async def until_signalled() -> None:
+    """Return on SIGINT or SIGTERM (the handlers stay installed, so a second
+    signal does not interrupt the shutdown that follows)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def open_store(config: Config) -> Store:
+    """The store of config.data_dir, as durable as config.durability says."""
+    return Store(config.data_dir, durable=config.durability == "fsync")
 
 
 @dataclass
@@ -41,7 +79,7 @@ async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool
     """Opens the store (recovering from any crash, unless a parent process
     already did), then listens. Returns once the server accepts requests."""
     ssl_context = tls.server_context(config.tls_cert, config.tls_key)
-    store = Store(config.data_dir, durable=config.durability == "fsync")
+    store = open_store(config)
     try:
         if recover:
             store.recover()

@@ -7,7 +7,6 @@ BEGIN IMMEDIATE for writers), data files by unique names.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import select
@@ -19,7 +18,6 @@ from typing import Callable
 
 from .. import tls
 from ..config import Config
-from ..storage import Store
 from . import launch
 
 log = logging.getLogger("s3emu")
@@ -37,14 +35,10 @@ def _reserve_port(host: str) -> socket.socket:
 
 async def _worker(config: Config, ready_fd: int) -> None:
     running = await launch.start(config, recover=False, reuse_port=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     os.write(ready_fd, b"r")
     os.close(ready_fd)
     try:
-        await stop.wait()
+        await launch.until_signalled()
     finally:
         await running.stop()
 
@@ -55,7 +49,7 @@ def _fork_worker(config: Config, ready_w: int, ready_r: int) -> int:
         os.close(ready_r)
         code = 0
         try:
-            asyncio.run(_worker(config, ready_w))
+            launch.run(_worker(config, ready_w))
         except BaseException:
             log.exception("worker %d failed", os.getpid())
             code = 1
@@ -65,7 +59,7 @@ def _fork_worker(config: Config, ready_w: int, ready_r: int) -> int:
 
 def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: float = 30.0) -> int:
     """Run `workers` processes until SIGINT/SIGTERM; returns an exit status."""
-    store = Store(config.data_dir, durable=config.durability == "fsync")
+    store = launch.open_store(config)
     store.recover()
     store.close()
     reserved = None

@@ -8,8 +8,8 @@ from .meta import BucketConfig, LockRule, LockState, ObjectMeta, UploadMeta
 from .models import BucketInfo, ObjectInfo, Page, PartInfo, Segment, UploadInfo
 from .objects import Deleted, Span, WriteCondition, close_spans
 from .store import Store
-from .uploads import CompletedPart, multipart_etag
+from .uploads import ChecksumFinisher, CompletedPart, multipart_etag
 
-__all__ = ["BucketConfig", "BucketInfo", "CompletedPart", "Deleted", "LockRule", "LockState", "ObjectInfo",
-           "ObjectMeta", "Page", "PartInfo", "Segment", "Span", "StorageError", "Store", "UnsupportedDataDirectory",
-           "UploadInfo", "UploadMeta", "WriteCondition", "close_spans", "multipart_etag"]
+__all__ = ["BucketConfig", "BucketInfo", "ChecksumFinisher", "CompletedPart", "Deleted", "LockRule", "LockState",
+           "ObjectInfo", "ObjectMeta", "Page", "PartInfo", "Segment", "Span", "StorageError", "Store",
+           "UnsupportedDataDirectory", "UploadInfo", "UploadMeta", "WriteCondition", "close_spans", "multipart_etag"]

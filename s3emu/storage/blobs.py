@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterable, Iterable, Iterator
+from typing import AsyncIterable, Callable, Iterable, Iterator, ParamSpec, TypeVar
 
 from .digests import Hasher, new_hasher
 from .errors import EntityTooLarge, IncompleteBody, StorageFull
@@ -170,7 +171,7 @@ class _Writer:
         self.store = store
         self.file = unique_hex(16)
         self.tmp_path = store.tmp / self.file
-        self.md5 = new_hasher("MD5")
+        self.md5 = hashlib.md5()
         self.hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
         self.fd: int | None = None
 
@@ -207,7 +208,12 @@ class _Writer:
         _unlink_quietly(self.tmp_path)
 
 
-def _disk_op(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _disk_op(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """fn(...), a full or read-only disk raised as StorageFull."""
     try:
         return fn(*args, **kwargs)
     except OSError as e:

@@ -32,7 +32,7 @@ class Buckets:
             raise NoSuchBucket(BucketName=name)
         return BucketInfo.from_row(row)
 
-    def list(self) -> list[BucketInfo]:
+    def all(self) -> list[BucketInfo]:
         """Every bucket, by name."""
         return [BucketInfo.from_row(r) for r in self.db.execute("SELECT * FROM buckets ORDER BY name")]
 

@@ -13,8 +13,11 @@ CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
 CRC_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME")
 
 
+Bytes = bytes | bytearray | memoryview
+
+
 class Hasher(Protocol):
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: Bytes, /) -> None: ...
     def digest(self) -> bytes: ...
 
 
@@ -23,19 +26,19 @@ class Crc:
 
     __slots__ = ("_fn", "_bytes", "value")
 
-    def __init__(self, fn: Callable[[bytes, int], int], width_bits: int) -> None:
+    def __init__(self, fn: Callable[[Bytes, int], int], width_bits: int) -> None:
         self._fn = fn
         self._bytes = width_bits // 8
         self.value = 0
 
-    def update(self, data: bytes, /) -> None:
+    def update(self, data: Bytes, /) -> None:
         self.value = self._fn(data, self.value)
 
     def digest(self) -> bytes:
         return self.value.to_bytes(self._bytes, "big")
 
 
-_CRCS: dict[str, tuple[Callable[[bytes, int], int], int]] = {
+_CRCS: dict[str, tuple[Callable[[Bytes, int], int], int]] = {
     "CRC32": (zlib.crc32, 32),
     "CRC32C": (crt.crc32c, 32),
     "CRC64NVME": (crt.crc64nvme, 64),
@@ -59,6 +62,7 @@ def new_hasher(algorithm: str) -> Hasher:
 
 
 def b64(raw: bytes) -> str:
+    """Raw digest bytes as S3 writes checksums: base64."""
     return base64.b64encode(raw).decode()
 
 
@@ -66,5 +70,5 @@ def crc_combine(algorithm: str, crc_a: bytes, crc_b: bytes, length_b: int) -> by
     """CRC of A+B from CRC(A), CRC(B) and len(B): full-object multipart
     checksums without re-reading any data."""
     width = len(crc_a)
-    value = _COMBINE[algorithm](int.from_bytes(crc_a, "big"), int.from_bytes(crc_b, "big"), length_b)
+    value = int(_COMBINE[algorithm](int.from_bytes(crc_a, "big"), int.from_bytes(crc_b, "big"), length_b))
     return value.to_bytes(width, "big")

@@ -12,7 +12,8 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from .store import Store
 
@@ -104,15 +105,15 @@ def check(store: Store, *, verify_digests: bool = False, repair: bool = False, g
     return report
 
 
-def _list_files(store: Store) -> dict[str, os.PathLike[str]]:
-    found: dict[str, os.PathLike[str]] = {}
+def _list_files(store: Store) -> dict[str, Path]:
+    found: dict[str, Path] = {}
     for sub in store.blobs.blobs.iterdir():
         if sub.is_dir():
             for f in sub.iterdir():
                 found[f.name] = f
         else:
             found[sub.name] = sub
-    return found  # type: ignore[return-value]
+    return found
 
 
 def _references(store: Store, report: Report) -> tuple[list[_Ref], list[Problem]]:
@@ -179,7 +180,7 @@ def _still_referenced(store: Store, file: str) -> bool:
                            (file, file)).fetchone())
 
 
-def _md5(path: os.PathLike[str]) -> str:
+def _md5(path: Path) -> str:
     h = hashlib.md5()
     with open(path, "rb") as f:
         for chunk in _chunks(f):
@@ -187,26 +188,26 @@ def _md5(path: os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
-def _chunks(f) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
+def _chunks(f: BinaryIO) -> Iterator[bytes]:
     while chunk := f.read(READ_CHUNK):
         yield chunk
 
 
-def _age(path: os.PathLike[str], now: float) -> float:
+def _age(path: Path, now: float) -> float:
     try:
         return now - os.stat(path).st_mtime
     except FileNotFoundError:
         return 0.0  # gone meanwhile: nothing to report
 
 
-def _size(path: os.PathLike[str]) -> int:
+def _size(path: Path) -> int:
     try:
         return os.stat(path).st_size
     except FileNotFoundError:
         return 0
 
 
-def _unlink(path: os.PathLike[str]) -> None:
+def _unlink(path: Path) -> None:
     try:
         os.unlink(path)
     except FileNotFoundError:

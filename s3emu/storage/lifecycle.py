@@ -15,7 +15,7 @@ import math
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 from urllib.parse import parse_qsl
 
 from .buckets import Buckets
@@ -31,12 +31,12 @@ from .versions import Versions
 Tree = list[Any]  # [[name, text-or-Tree], ...] as stored in the bucket's config
 
 
-def find(tree: Tree, name: str) -> Any:
+def find(tree: Sequence[Any], name: str) -> Any:
     """The value of the first element called `name`, or None."""
     return next((v for n, v in tree if n == name), None)
 
 
-def find_all(tree: Tree, name: str) -> list[Any]:
+def find_all(tree: Sequence[Any], name: str) -> list[Any]:
     return [v for n, v in tree if n == name]
 
 
@@ -178,7 +178,7 @@ class Lifecycle:
             for upload in self.uploads.older_than(now - upload_expiry)[:limit]:
                 if self.uploads.abort_if_open(upload):
                     result.aborted.append(upload)
-        for bucket in self.buckets.list():
+        for bucket in self.buckets.all():
             rules = rules_of(bucket.config)
             if rules:
                 self._sweep_bucket(bucket.name, rules, now, day_seconds, limit, result)

@@ -54,10 +54,10 @@ def list_page(fetch: Fetch[T], key_of: Callable[[T], str], id_of: Callable[[T], 
                     prefixes.append(common)
                     last_key, last_id = common, None
                 # skip every other key under this common prefix with one seek
-                after_key = _after_prefix(common)
-                if after_key is None:
+                beyond = _after_prefix(common)
+                if beyond is None:
                     return Page(entries, prefixes, False, last_key, last_id)
-                inclusive, after_id = True, None
+                after_key, inclusive, after_id = beyond, True, None
                 seeked = True
                 break
             if len(entries) + len(prefixes) >= max_items:

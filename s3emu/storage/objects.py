@@ -279,7 +279,7 @@ class Objects:
 
     # -- listing -------------------------------------------------------------
 
-    def list(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
+    def page(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
              max_keys: int = 1000) -> Page[ObjectInfo]:
         """See Store.list_objects."""
         self.buckets.get(bucket)

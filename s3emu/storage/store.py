@@ -120,7 +120,7 @@ class Store:
 
     def list_buckets(self) -> list[BucketInfo]:
         """Every bucket, by name."""
-        return self.buckets.list()
+        return self.buckets.all()
 
     def delete_bucket(self, name: str) -> None:
         """Delete an empty bucket; uploads still in progress go with it, as in S3.
@@ -197,7 +197,7 @@ class Store:
                      max_keys: int = 1000) -> Page[ObjectInfo]:
         """A page of current versions after `marker`, in key order (UTF-8
         bytes), keys under prefix folded at delimiter. Raises NoSuchBucket."""
-        return self.objects.list(bucket, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys)
+        return self.objects.page(bucket, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys)
 
     # -- versions and Object Lock --------------------------------------------------
 
@@ -206,7 +206,7 @@ class Store:
         """A page of versions and delete markers: keys ascending, each key's
         newest first, after (key_marker, version_id_marker). Every page is a
         range scan of the (bucket, key, seq) index. Raises NoSuchBucket, InvalidVersionId."""
-        return self.versions.list(bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+        return self.versions.page(bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
                                   version_id_marker=version_id_marker, max_keys=max_keys)
 
     def put_object_retention(self, bucket: str, key: str, version_id: str | None, mode: str | None,
@@ -283,7 +283,7 @@ class Store:
                                upload_id_marker: str | None = None, max_uploads: int = 1000) -> Page[UploadInfo]:
         """A page of uploads in progress by key, then initiation, after
         (key_marker, upload_id_marker). Raises NoSuchBucket."""
-        return self.uploads.list(bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+        return self.uploads.page(bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
                                  upload_id_marker=upload_id_marker, max_uploads=max_uploads)
 
     def uploads_older_than(self, cutoff: float, bucket: str | None = None, prefix: str = "") -> list[UploadInfo]:

@@ -222,7 +222,7 @@ class Uploads:
         assert current is not None
         return current
 
-    def list(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
+    def page(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
              upload_id_marker: str | None = None, max_uploads: int = 1000) -> Page[UploadInfo]:
         """See Store.list_multipart_uploads."""
         self.buckets.get(bucket)

@@ -27,7 +27,7 @@ class Versions:
 
     # -- listing -------------------------------------------------------------
 
-    def list(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
+    def page(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
              version_id_marker: str | None = None, max_keys: int = 1000) -> Page[ObjectInfo]:
         """See Store.list_object_versions."""
         self.buckets.get(bucket)
@@ -38,11 +38,12 @@ class Versions:
         def fetch(lower: str, inclusive: bool, after_seq: str | None, limit: int) -> list[ObjectInfo]:
             rows = []
             if after_seq is not None:  # the older versions of `lower` first
-                rows = self.db.execute("SELECT * FROM objects WHERE bucket=? AND key=? AND seq<?"
-                                       " ORDER BY seq DESC LIMIT ?", (bucket, lower, int(after_seq), limit)).fetchall()
+                rows = self.db.execute("SELECT * FROM objects WHERE bucket=? AND key=? AND seq<? ORDER BY seq DESC"
+                                       " LIMIT ?", (bucket, lower, int(after_seq), limit)).fetchall()
             if len(rows) < limit:
-                rows += self.db.execute(f"SELECT * FROM objects WHERE bucket=? AND key {'>=' if inclusive else '>'} ?"
-                                        " ORDER BY key, seq DESC LIMIT ?", (bucket, lower, limit - len(rows))).fetchall()
+                op = ">=" if inclusive else ">"
+                rows += self.db.execute(f"SELECT * FROM objects WHERE bucket=? AND key {op} ? ORDER BY key, seq DESC"
+                                        " LIMIT ?", (bucket, lower, limit - len(rows))).fetchall()
             return [ObjectInfo.from_row(r) for r in rows]
 
         return list_page(fetch, lambda o: o.key, lambda o: str(o.seq), prefix, delimiter, key_marker,
@@ -92,7 +93,7 @@ class Versions:
                 lock.pop("until", None)
             else:
                 assert until is not None
-                lock.update(mode=mode, until=until)
+                lock["mode"], lock["until"] = mode, until
             db.execute("UPDATE objects SET meta=? WHERE id=?", (json.dumps({**info.meta, "lock": lock}), info.id))
 
     def put_legal_hold(self, bucket: str, key: str, version_id: str | None, status: str) -> None:
