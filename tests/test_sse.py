@@ -82,7 +82,8 @@ def test_default_encryption_reported_everywhere(s3: Any, mp: Any, mp_bucket: str
                                  CopySource={"Bucket": b, "Key": "k"})
     assert copied["ServerSideEncryption"] == "AES256"
     done = mp.complete_multipart_upload(Bucket=b, Key="m", UploadId=created["UploadId"], MultipartUpload={
-        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}, {"PartNumber": 2, "ETag": copied["CopyPartResult"]["ETag"]}]})
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]},
+                  {"PartNumber": 2, "ETag": copied["CopyPartResult"]["ETag"]}]})
     assert done["ServerSideEncryption"] == "AES256"
 
 

@@ -5,7 +5,6 @@ from typing import Any
 
 from aiohttp import web
 
-from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import xml_response
 from ..http.xml import iso8601

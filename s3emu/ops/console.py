@@ -106,7 +106,7 @@ def static(req: S3Request, name: str) -> web.StreamResponse:
 
 def public_config(config: Any) -> dict[str, Any]:
     """The settings in effect, with every secret replaced by "(hidden)"."""
-    return _hide(asdict(config))
+    return dict(_hide(asdict(config)))
 
 
 def _hide(value: Any, name: str = "") -> Any:

@@ -53,7 +53,8 @@ def content_md5(headers: Headers) -> str | None:
     except (binascii.Error, ValueError):
         digest = b""
     if len(digest) != 16:
-        raise S3Error("InvalidDigest", **{"Content-MD5": raw})
+        echoed: dict[str, Any] = {"Content-MD5": raw}
+        raise S3Error("InvalidDigest", **echoed)
     return digest.hex()
 
 

@@ -48,3 +48,4 @@ class BucketConfig(TypedDict, total=False):
     cors: list[dict[str, Any]]  # CORS rules, one dict each
     object_lock: LockRule  # {} when Object Lock is on without a default retention
     mfa_delete: str  # "Enabled" or "Disabled", as PutBucketVersioning set it
+    location_constraint: str  # CreateBucket's LocationConstraint where it differs from the region (EU)
