@@ -10,7 +10,8 @@ from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import xml_response
 from ..protocol import checksums, sse
-from ..protocol.headers import http_date
+from ..protocol.dates import http_date
+from ..protocol.headers import storage_class
 from ..storage import ObjectInfo
 from .common import version_headers
 
@@ -84,7 +85,7 @@ async def get_object_attributes(req: S3Request) -> web.StreamResponse:
     if "ObjectParts" in wanted:
         fields.append(("ObjectParts", _parts(req, info)))
     if "StorageClass" in wanted:
-        fields.append(("StorageClass", info.meta.get("storage_class", "STANDARD")))
+        fields.append(("StorageClass", storage_class(info.meta)))
     if "ObjectSize" in wanted:
         fields.append(("ObjectSize", info.size))
     return xml_response("GetObjectAttributesResponse", fields,

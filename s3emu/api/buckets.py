@@ -11,8 +11,9 @@ from ..http.body import read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
-from ..http.xml import child_text, iso8601, parse
+from ..http.xml import child_text, parse
 from ..protocol import regions
+from ..protocol.dates import iso8601
 from ..storage.errors import BucketAlreadyOwnedByYou, BucketNotEmpty
 from .common import OWNER, decode_token, encode_token, request_region
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 from urllib.parse import quote, unquote
 
+from ..http.body import read_small
 from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
-from ..protocol import sse
-from ..protocol.headers import check_read_conditions, http_date, parse_etags
-from ..storage import LockState, ObjectInfo, ObjectMeta, UploadInfo, WriteCondition
+from ..protocol import checksums, sse
+from ..protocol.dates import http_date, parse_iso8601
+from ..protocol.headers import check_read_conditions, object_meta, parse_etags, reported_version_id
+from ..storage import LockState, ObjectInfo, ObjectMeta, Page, UploadInfo, WriteCondition
 from ..storage.errors import DeleteMarkerHit
 from ..storage.lifecycle import abort_date, rules_of
 
@@ -41,8 +43,15 @@ def _not_implemented(header: str, detail: str | None = None) -> S3Error:
 
 
 def version_headers(info: ObjectInfo) -> dict[str, str]:
-    """x-amz-version-id, which buckets never versioned leave out ('null' once versioning was set)."""
-    return {"x-amz-version-id": info.version_id} if info.version_id != "null" or info.versioned else {}
+    """x-amz-version-id, as S3 reports it (reported_version_id)."""
+    version_id = reported_version_id(info)
+    return {} if version_id is None else {"x-amz-version-id": version_id}
+
+
+def copy_source_headers(source: ObjectInfo) -> dict[str, str]:
+    """x-amz-copy-source-version-id of a copy, as S3 reports the source's version id."""
+    version_id = reported_version_id(source)
+    return {} if version_id is None else {"x-amz-copy-source-version-id": version_id}
 
 
 def parse_copy_source(req: S3Request) -> tuple[str, str, str | None]:
@@ -92,10 +101,7 @@ def bypass_governance(req: S3Request) -> bool:
 
 def _date(text: str) -> float:
     """An ISO 8601 timestamp (2030-01-01T00:00:00Z, fractions optional) as epoch seconds."""
-    value = dt.datetime.fromisoformat(text.strip())
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.timestamp()
+    return parse_iso8601(text).timestamp()
 
 
 def write_lock(req: S3Request, *, put: bool = False) -> ObjectMeta:
@@ -136,6 +142,13 @@ def write_lock(req: S3Request, *, put: bool = False) -> ObjectMeta:
     return {"lock": lock}
 
 
+def new_version_meta(req: S3Request, *, put: bool = False) -> ObjectMeta:
+    """What a PutObject (put) or CreateMultipartUpload keeps for the version it
+    makes: the stored headers, user metadata and storage class, its Object Lock
+    settings and its encryption."""
+    return {**object_meta(req.headers), **write_lock(req, put=put), **sse.write_fields(req.headers)}
+
+
 def _has_checksum(req: S3Request) -> bool:
     return any(h in req.headers for h in CHECKSUM_HEADERS) \
         or any(h.lower().startswith("x-amz-checksum-") for h in req.headers)
@@ -150,6 +163,41 @@ def url_encoder(req: S3Request) -> Any:
         raise S3Error("InvalidArgument", "Invalid Encoding Method specified in Request",
                       ArgumentName="encoding-type", ArgumentValue=encoding)
     return lambda s: None if s is None else quote(s, safe="/")
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    """What every listing takes: encoding-type (as `enc`, applied to keys and
+    prefixes), prefix and delimiter."""
+
+    enc: Callable[[str | None], str | None]
+    prefix: str
+    delimiter: str
+
+    @property
+    def delimiter_field(self) -> str | None:
+        """The Delimiter element's text: the delimiter, encoded, when one was given."""
+        return self.enc(self.delimiter) if self.delimiter else None
+
+    def common_prefixes(self, page: Page[Any]) -> list[tuple[str, Any]]:
+        """A page's CommonPrefixes elements."""
+        return [("CommonPrefixes", [("Prefix", self.enc(p))]) for p in page.prefixes]
+
+
+def listing_query(req: S3Request) -> ListingQuery:
+    """The encoding-type, prefix and delimiter of a listing request."""
+    return ListingQuery(url_encoder(req), req.param("prefix") or "", req.param("delimiter") or "")
+
+
+async def configuration_body(req: S3Request, max_bytes: int) -> bytes:
+    """The document of a Put*Configuration request (PutBucketCors,
+    PutBucketLifecycleConfiguration): for a bucket that exists, at most
+    max_bytes, with a Content-MD5 or checksum that verifies."""
+    assert req.bucket is not None
+    req.store.get_bucket(req.bucket)
+    body = await read_small(req, max_bytes)
+    checksums.check_document(req.headers, req.auth, body)
+    return body
 
 
 def abort_headers(req: S3Request, upload: UploadInfo) -> dict[str, str]:

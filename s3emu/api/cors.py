@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..http.body import read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
-from ..protocol import checksums, cors
+from ..protocol import cors
 from ..storage import StorageError
+from .common import configuration_body
 
 MAX_BODY = 64 * 1024  # S3's limit on the document
 
@@ -49,9 +49,7 @@ def add_headers(req: S3Request, response: web.StreamResponse) -> None:
 
 async def put_bucket_cors(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.get_bucket(req.bucket)
-    body = await read_small(req, MAX_BODY)
-    checksums.check_document(req.headers, req.auth, body)
+    body = await configuration_body(req, MAX_BODY)
     req.store.set_bucket_config(req.bucket, "cors", cors.parse_configuration(body))
     return empty_response()
 

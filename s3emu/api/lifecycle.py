@@ -5,21 +5,20 @@ The XML is validated as S3 does and stored as a tree of (name, value) pairs
 """
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from typing import Any
 
 from aiohttp import web
 from lxml import etree
 
-from ..http.body import read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
 from ..http.xml import local, parse
-from ..protocol import checksums
+from ..protocol.dates import iso8601, parse_iso8601
 from ..protocol.headers import STORAGE_CLASSES
 from ..storage.lifecycle import Tree, find, find_all
+from .common import configuration_body
 
 MAX_BODY = 1024 * 1024
 MAX_RULES = 1000
@@ -78,15 +77,12 @@ def _days(text: Any, name: str, action: str, minimum: int = 1) -> str:
 def _date(text: Any) -> str:
     """A lifecycle date: ISO 8601, at midnight GMT; rendered back as S3 does."""
     try:
-        value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        value = parse_iso8601(str(text))
     except ValueError:
         raise _malformed() from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    value = value.astimezone(dt.timezone.utc)
     if (value.hour, value.minute, value.second, value.microsecond) != (0, 0, 0, 0):
         raise _invalid("'Date' must be at midnight GMT", "Date", text)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return iso8601(value.timestamp())
 
 
 def _filter(tree: Tree) -> tuple[Tree, bool]:
@@ -247,9 +243,7 @@ def parse_lifecycle(body: bytes) -> Tree:
 
 async def put_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.get_bucket(req.bucket)
-    body = await read_small(req, MAX_BODY)
-    checksums.check_document(req.headers, req.auth, body)
+    body = await configuration_body(req, MAX_BODY)
     req.store.set_bucket_config(req.bucket, "lifecycle", parse_lifecycle(body))
     return empty_response(headers=SIZE_HEADER)
 

@@ -10,9 +10,10 @@ from ..http.body import declared_length, payload, read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
-from ..http.xml import child_text, children, iso8601, parse
+from ..http.xml import child_text, children, parse
 from ..protocol import checksums, sse
-from ..protocol.headers import object_meta
+from ..protocol.dates import iso8601
+from ..protocol.headers import storage_class
 from ..storage import CompletedPart, UploadInfo, UploadMeta
 from ..storage.errors import NoSuchUpload
 from .common import (
@@ -20,10 +21,11 @@ from .common import (
     OWNER,
     abort_headers,
     copy_source,
-    url_encoder,
+    copy_source_headers,
+    listing_query,
+    new_version_meta,
     version_headers,
     write_conditions,
-    write_lock,
 )
 
 MAX_COMPLETE_BODY = 4 * 1024 * 1024
@@ -49,8 +51,7 @@ def _upload_id(req: S3Request) -> str:
 
 async def create_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    meta: UploadMeta = {**object_meta(req.headers), **write_lock(req), **sse.write_fields(req.headers),
-                        **checksums.upload_fields(req.headers)}
+    meta: UploadMeta = {**new_version_meta(req), **checksums.upload_fields(req.headers)}
     upload = req.store.create_multipart_upload(req.bucket, req.key, meta)
     return xml_response("InitiateMultipartUploadResult", [
         ("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)],
@@ -97,8 +98,7 @@ async def upload_part_copy(req: S3Request) -> web.StreamResponse:
     part = await req.store.upload_part(req.bucket, req.key, _upload_id(req), number, body,
                                        size=max(0, last - first + 1),
                                        algorithms=checksums.part_algorithms(upload.meta, None))
-    headers = {"x-amz-copy-source-version-id": source.version_id} \
-        if source.version_id != "null" or source.versioned else {}
+    headers = copy_source_headers(source)
     headers.update(sse.response_headers(upload.meta))
     checksum = [(f"Checksum{name[len(checksums.PREFIX):].upper()}", value)
                 for name, value in _part_checksum(upload, part.checksums, None).items()]
@@ -176,15 +176,14 @@ async def abort_multipart_upload(req: S3Request) -> web.StreamResponse:
 
 def _upload_fields(u: UploadInfo, enc: Any) -> list[tuple[str, Any]]:
     return [("Key", enc(u.key)), ("UploadId", u.upload_id), ("Initiator", INITIATOR), ("Owner", OWNER),
-            ("StorageClass", u.meta.get("storage_class", "STANDARD")), ("Initiated", iso8601(u.initiated)),
+            ("StorageClass", storage_class(u.meta)), ("Initiated", iso8601(u.initiated)),
             *checksums.upload_xml(u.meta)]
 
 
 async def list_multipart_uploads(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    enc = url_encoder(req)
-    prefix = req.param("prefix") or ""
-    delimiter = req.param("delimiter") or ""
+    q = listing_query(req)
+    enc = q.enc
     key_marker = req.param("key-marker") or ""
     # an upload-id-marker counts (and is echoed) only with a key-marker, and must be an upload of that key
     upload_id_marker = (req.param("upload-id-marker") or "") if key_marker else ""
@@ -195,7 +194,7 @@ async def list_multipart_uploads(req: S3Request) -> web.StreamResponse:
             raise S3Error("InvalidArgument", "Invalid uploadId marker", ArgumentName="upload-id-marker",
                           ArgumentValue=upload_id_marker) from None
     max_uploads = req.int_param("max-uploads", 1000, lo=0, hi=1000)
-    page = req.store.list_multipart_uploads(req.bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+    page = req.store.list_multipart_uploads(req.bucket, prefix=q.prefix, delimiter=q.delimiter, key_marker=key_marker,
                                             upload_id_marker=upload_id_marker or None, max_uploads=max_uploads)
     # the Next* markers name the page's last upload, truncated or not (S3 answers "" for a page without one)
     next_key, next_id = (page.last_key, page.last_upload_id) if page.is_truncated else \
@@ -206,13 +205,13 @@ async def list_multipart_uploads(req: S3Request) -> web.StreamResponse:
         ("UploadIdMarker", upload_id_marker),
         ("NextKeyMarker", enc(next_key or "")),
         ("NextUploadIdMarker", next_id or ""),
-        ("Delimiter", enc(delimiter) if delimiter else None),
-        ("Prefix", enc(prefix) if req.param("prefix") is not None else None),
+        ("Delimiter", q.delimiter_field),
+        ("Prefix", enc(q.prefix) if req.param("prefix") is not None else None),
         ("MaxUploads", max_uploads),
         ("IsTruncated", page.is_truncated),
         ("EncodingType", req.param("encoding-type")),
         *[("Upload", _upload_fields(u, enc)) for u in page.entries],
-        *[("CommonPrefixes", [("Prefix", enc(p))]) for p in page.prefixes],
+        *q.common_prefixes(page),
     ])
 
 
@@ -231,7 +230,7 @@ async def list_parts(req: S3Request) -> web.StreamResponse:
                     ("ETag", f'"{p.etag}"'), ("Size", p.size), *_listed_checksum(upload, p.checksums)])
           for p in parts],
         ("Initiator", INITIATOR), ("Owner", OWNER),
-        ("StorageClass", upload.meta.get("storage_class", "STANDARD")),
+        ("StorageClass", storage_class(upload.meta)),
         *checksums.upload_xml(upload.meta),
     ], headers=abort_headers(req, upload))
 

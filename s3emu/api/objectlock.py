@@ -12,7 +12,8 @@ from ..http.body import read_small
 from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
-from ..http.xml import child_text, iso8601, local, parse
+from ..http.xml import child_text, local, parse
+from ..protocol.dates import iso8601
 from ..storage import LockRule
 from .common import MODES, _date, bypass_governance
 

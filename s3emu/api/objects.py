@@ -10,8 +10,9 @@ from ..http.body import declared_length, payload, read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import SpansResponse, empty_response, xml_response
-from ..http.xml import child_text, children, iso8601, parse
+from ..http.xml import child_text, children, parse
 from ..protocol import checksums, sse
+from ..protocol.dates import iso8601
 from ..protocol.headers import (
     RESPONSE_OVERRIDES,
     check_read_conditions,
@@ -19,10 +20,12 @@ from ..protocol.headers import (
     object_meta,
     parse_range,
 )
-from ..storage import ObjectInfo, ObjectMeta, Segment, StorageError
+from ..storage import ObjectInfo, Segment, StorageError
 from .common import (
     bypass_governance,
     copy_source,
+    copy_source_headers,
+    new_version_meta,
     version_headers,
     write_conditions,
     write_lock,
@@ -37,7 +40,7 @@ MAX_DELETE_KEYS = 1000
 
 async def put_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    meta: ObjectMeta = {**object_meta(req.headers), **write_lock(req, put=True), **sse.write_fields(req.headers)}
+    meta = new_version_meta(req, put=True)
     size = declared_length(req)
     if size > req.config.max_object_size:
         raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=req.config.max_object_size)
@@ -208,9 +211,7 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
     meta.update(checksums.object_fields(algorithm))
     info = await req.store.put_object(req.bucket, req.key, req.store.read_range(source, 0, source.size - 1),
                                       meta=meta, size=source.size, algorithms=[algorithm])
-    headers = version_headers(info)
-    if source.version_id != "null" or source.versioned:
-        headers["x-amz-copy-source-version-id"] = source.version_id
+    headers = {**version_headers(info), **copy_source_headers(source)}
     headers.update(sse.response_headers(info.meta))
     found = checksums.stored(info.meta)
     return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),

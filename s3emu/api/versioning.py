@@ -9,9 +9,11 @@ from ..http.body import read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
-from ..http.xml import iso8601, local, parse
+from ..http.xml import local, parse
+from ..protocol.dates import iso8601
+from ..protocol.headers import storage_class
 from ..storage import ObjectInfo
-from .common import OWNER, url_encoder
+from .common import OWNER, listing_query
 
 MAX_VERSIONING_BODY = 1024 * 1024
 
@@ -64,22 +66,21 @@ def _version_fields(v: ObjectInfo, enc: Any) -> tuple[str, list[tuple[str, Any]]
     algorithm = v.meta.get("checksum_algorithm")
     if algorithm:
         fields += [("ChecksumAlgorithm", algorithm), ("ChecksumType", v.meta.get("checksum_type"))]
-    return "Version", fields + [("Owner", OWNER), ("StorageClass", v.meta.get("storage_class", "STANDARD"))]
+    return "Version", fields + [("Owner", OWNER), ("StorageClass", storage_class(v.meta))]
 
 
 async def list_object_versions(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    enc = url_encoder(req)
-    prefix = req.param("prefix") or ""
-    delimiter = req.param("delimiter") or ""
+    q = listing_query(req)
+    enc = q.enc
     key_marker = req.param("key-marker") or ""
     version_id_marker = req.param("version-id-marker") or ""
     max_keys = req.int_param("max-keys", 1000, lo=0, hi=1000)
     if version_id_marker and not key_marker:
         raise S3Error("InvalidArgument", "A version-id marker cannot be specified without a key marker.",
                       ArgumentName="version-id-marker", ArgumentValue=version_id_marker)
-    page = req.store.list_object_versions(req.bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
-                                   version_id_marker=version_id_marker or None, max_keys=max_keys)
+    page = req.store.list_object_versions(req.bucket, prefix=q.prefix, delimiter=q.delimiter, key_marker=key_marker,
+                                          version_id_marker=version_id_marker or None, max_keys=max_keys)
     next_key = next_version = None
     if page.is_truncated:
         next_key = page.last_key
@@ -87,15 +88,15 @@ async def list_object_versions(req: S3Request) -> web.StreamResponse:
             next_version = page.entries[-1].version_id
     return xml_response("ListVersionsResult", [
         ("Name", req.bucket),
-        ("Prefix", enc(prefix)),
+        ("Prefix", enc(q.prefix)),
         ("KeyMarker", enc(key_marker)),
         ("VersionIdMarker", version_id_marker),
         ("NextKeyMarker", enc(next_key)),
         ("NextVersionIdMarker", next_version),
         ("MaxKeys", max_keys),
-        ("Delimiter", enc(delimiter) if delimiter else None),
+        ("Delimiter", q.delimiter_field),
         ("IsTruncated", page.is_truncated),
         ("EncodingType", req.param("encoding-type")),
         *[_version_fields(v, enc) for v in page.entries],
-        *[("CommonPrefixes", [("Prefix", enc(p))]) for p in page.prefixes],
+        *q.common_prefixes(page),
     ])

@@ -12,14 +12,13 @@ import hmac
 from typing import AsyncIterator, Callable
 
 from ..http.errors import S3Error
-from ..storage.digests import new_hasher
+from ..storage.digests import DIGEST_SIZES, new_hasher
 from .sigv4 import EMPTY_SHA256, hex_bytes, sign
 
 MIN_CHUNK = 8192  # every chunk but the last
 MAX_LINE = 4096  # a chunk header or trailer line
 MAX_TRAILER = 16 * 1024
 CHECKSUM_PREFIX = "x-amz-checksum-"
-CHECKSUM_SIZES = {"crc32": 4, "crc32c": 4, "crc64nvme": 8, "sha1": 20, "sha256": 32}
 
 
 class ChunkSigner:
@@ -127,7 +126,7 @@ class AwsChunkedDecoder:
         self.trailers: dict[str, str] = {}
         # hash the body only to verify: a caller that checks the trailer itself turns this off
         self.hashers = {name: new_hasher(name[len(CHECKSUM_PREFIX):]) for name in trailer_names
-                        if name[len(CHECKSUM_PREFIX):] in CHECKSUM_SIZES} if verify_checksums else {}
+                        if name[len(CHECKSUM_PREFIX):].upper() in DIGEST_SIZES} if verify_checksums else {}
 
     async def decode(self, raw: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         reader = _Reader(raw)
@@ -191,13 +190,13 @@ class AwsChunkedDecoder:
     def _check_checksums(self) -> None:
         for name in self.trailer_names:
             algorithm = name[len(CHECKSUM_PREFIX):]
-            if algorithm not in CHECKSUM_SIZES:
+            if algorithm.upper() not in DIGEST_SIZES:
                 continue
             try:
                 raw = base64.b64decode(self.trailers[name], validate=True)
             except (binascii.Error, ValueError):
                 raw = b""
-            if len(raw) != CHECKSUM_SIZES[algorithm]:
+            if len(raw) != DIGEST_SIZES[algorithm.upper()]:
                 raise S3Error("InvalidRequest", f"Value for {name} trailing header is invalid.")
             hasher = self.hashers.get(name)
             if hasher is not None and raw != hasher.digest():

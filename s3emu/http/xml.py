@@ -1,7 +1,6 @@
 """S3's XML: rendering responses and safely parsing request bodies."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any, Iterable
 
@@ -30,12 +29,6 @@ def _text(value: str) -> str:
     if _NOT_XML.search(value) is None:
         return value
     return _NOT_XML.sub(lambda m: f"\ufdd0{ord(m.group()):x}\ufdd1", value)
-
-
-def iso8601(ts: float) -> str:
-    """Timestamps in S3 XML: 2009-10-12T17:50:30.000Z."""
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
-        f"{int(ts * 1000) % 1000:03d}Z"
 
 
 def _add(parent: etree._Element, name: str, value: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from ..protocol.dates import iso8601
 from .admin import ADMIN_BUCKET
 from .metrics import METRICS
 from .recent import RECENT
@@ -28,7 +29,7 @@ class AccessLogger(AbstractAccessLogger):
             return  # health checks and metric scrapes stay out of the log and the counts
         app = request.app  # type: ignore[attr-defined]
         entry = {
-            "time": _iso_now(),
+            "time": iso8601(time.time()),
             "request_id": req.request_id,
             "operation": req.operation or "-",
             "bucket": req.bucket,
@@ -65,9 +66,7 @@ def _text(value: str | None) -> str:
     return value
 
 
-def _iso_now() -> str:
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+
 
 
 def configure_stderr() -> None:

@@ -19,7 +19,7 @@ from ..http.errors import S3Error
 from ..storage import ChecksumFinisher, CompletedPart, ObjectInfo, ObjectMeta, Segment, UploadMeta
 from ..storage.blobs import Blob
 from ..storage.checksums import composite, full_object
-from ..storage.digests import CHECKSUM_ALGORITHMS, CRC_ALGORITHMS, new_hasher
+from ..storage.digests import CHECKSUM_ALGORITHMS, CRC_ALGORITHMS, DIGEST_SIZES, new_hasher
 
 ALGORITHMS = CHECKSUM_ALGORITHMS
 DEFAULT_ALGORITHM = "CRC64NVME"  # what S3 keeps for writes that name none
@@ -68,7 +68,7 @@ def decode(algorithm: str, value: str) -> bytes | None:
         raw = base64.b64decode(value.strip(), validate=True)
     except (binascii.Error, ValueError):
         return None
-    return raw if len(raw) == len(new_hasher(algorithm).digest()) else None
+    return raw if len(raw) == DIGEST_SIZES[algorithm.upper()] else None
 
 
 @dataclass

@@ -2,13 +2,12 @@
 the conditional and Range headers of reads."""
 from __future__ import annotations
 
-import email.utils
 import re
 from typing import Mapping
 
 from ..http.errors import S3Error
-from ..http.xml import iso8601
 from ..storage import ObjectInfo, ObjectMeta
+from .dates import http_date, iso8601, parse_http_date
 
 # Headers a write stores and every read returns as they were sent.
 STORED_HEADERS = ("Content-Type", "Content-Encoding", "Content-Disposition", "Content-Language",
@@ -49,10 +48,6 @@ def etag_matches(condition: str, etag: str) -> bool:
     return "*" in etags or etag in etags
 
 
-def http_date(ts: float) -> str:
-    return email.utils.formatdate(int(ts), usegmt=True)
-
-
 def object_meta(headers: Mapping[str, str]) -> ObjectMeta:
     """What a PutObject / CreateMultipartUpload / CopyObject(REPLACE) keeps for the object."""
     kept: dict[str, str] = {}
@@ -71,14 +66,25 @@ def object_meta(headers: Mapping[str, str]) -> ObjectMeta:
     user_size = sum(len(k.encode()) + len(v.encode()) for k, v in user.items())
     if user_size > USER_META_LIMIT:
         raise S3Error("MetadataTooLarge", Size=user_size, MaxSizeAllowed=USER_META_LIMIT)
-    storage_class = headers.get("x-amz-storage-class", "STANDARD")
-    if storage_class not in STORAGE_CLASSES:
-        raise S3Error("InvalidStorageClass", StorageClassRequested=storage_class)
-    meta: ObjectMeta = {"headers": kept, "user": user, "storage_class": storage_class}
+    asked_class = headers.get("x-amz-storage-class", "STANDARD")
+    if asked_class not in STORAGE_CLASSES:
+        raise S3Error("InvalidStorageClass", StorageClassRequested=asked_class)
+    meta: ObjectMeta = {"headers": kept, "user": user, "storage_class": asked_class}
     tagging = headers.get("x-amz-tagging")
     if tagging is not None:
         meta["tagging"] = tagging
     return meta
+
+
+def storage_class(meta: ObjectMeta) -> str:
+    """The storage class an object or upload reports (STANDARD unless named)."""
+    return meta.get("storage_class", "STANDARD")
+
+
+def reported_version_id(info: ObjectInfo) -> str | None:
+    """The version id S3 reports for a version: none for the 'null' version
+    of a bucket never versioned, 'null' once versioning was ever set."""
+    return info.version_id if info.version_id != "null" or info.versioned else None
 
 
 def object_headers(info: ObjectInfo) -> dict[str, str]:
@@ -89,11 +95,11 @@ def object_headers(info: ObjectInfo) -> dict[str, str]:
     out["Accept-Ranges"] = "bytes"
     for k, v in info.meta.get("user", {}).items():
         out[f"x-amz-meta-{k}"] = v
-    storage_class = info.meta.get("storage_class", "STANDARD")
-    if storage_class != "STANDARD":
-        out["x-amz-storage-class"] = storage_class
-    if info.version_id != "null" or info.versioned:
-        out["x-amz-version-id"] = info.version_id
+    if storage_class(info.meta) != "STANDARD":
+        out["x-amz-storage-class"] = storage_class(info.meta)
+    version_id = reported_version_id(info)
+    if version_id is not None:
+        out["x-amz-version-id"] = version_id
     out.update(lock_headers(info))
     tagging = info.meta.get("tagging")
     if tagging:
@@ -113,15 +119,6 @@ def lock_headers(info: ObjectInfo) -> dict[str, str]:
     return out
 
 
-def _parse_date(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
 def check_read_conditions(headers: Mapping[str, str], info: ObjectInfo, prefix: str = "") -> None:
     """If-Match / If-Unmodified-Since (412) and If-None-Match / If-Modified-Since
     (304), combined as RFC 7232 and S3 document. With prefix
@@ -129,8 +126,8 @@ def check_read_conditions(headers: Mapping[str, str], info: ObjectInfo, prefix: 
     modified = int(info.last_modified)
     if_match = headers.get(prefix + "If-Match")
     if_none_match = headers.get(prefix + "If-None-Match")
-    unmodified_since = _parse_date(headers.get(prefix + "If-Unmodified-Since"))
-    modified_since = _parse_date(headers.get(prefix + "If-Modified-Since"))
+    unmodified_since = parse_http_date(headers.get(prefix + "If-Unmodified-Since"))
+    modified_since = parse_http_date(headers.get(prefix + "If-Modified-Since"))
     if if_match is not None:
         if not etag_matches(if_match, info.etag):
             raise S3Error("PreconditionFailed", Condition=prefix + "If-Match")

@@ -8,12 +8,12 @@ server is running on it (SQLite's WAL lets several processes share it):
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from pathlib import Path
 
 from .. import config as config_mod
+from ..protocol.dates import iso8601
 from ..storage import StorageError, Store
 from ..storage.fsck import check
 from . import launch
@@ -74,7 +74,7 @@ def _uploads(store: Store, args: argparse.Namespace) -> int:
     uploads = store.uploads_older_than(time.time() - older_than, args.bucket, args.prefix)
     aborted = 0
     for u in uploads:
-        line = f"{u.bucket}\t{u.key}\t{u.upload_id}\t{_iso(u.initiated)}"
+        line = f"{u.bucket}\t{u.key}\t{u.upload_id}\t{iso8601(u.initiated, millis=False)}"
         if args.action == "list":
             print(line)
             continue
@@ -105,5 +105,4 @@ def _fsck(store: Store, args: argparse.Namespace) -> int:
     return 0 if report.sound else 1
 
 
-def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+

@@ -11,6 +11,8 @@ from awscrt import checksums as crt
 
 CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
 CRC_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME")
+# bytes in each algorithm's raw digest
+DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 32}
 
 
 Bytes = bytes | bytearray | memoryview
@@ -26,9 +28,9 @@ class Crc:
 
     __slots__ = ("_fn", "_bytes", "value")
 
-    def __init__(self, fn: Callable[[Bytes, int], int], width_bits: int) -> None:
+    def __init__(self, fn: Callable[[Bytes, int], int], size: int) -> None:
         self._fn = fn
-        self._bytes = width_bits // 8
+        self._bytes = size
         self.value = 0
 
     def update(self, data: Bytes, /) -> None:
@@ -39,9 +41,9 @@ class Crc:
 
 
 _CRCS: dict[str, tuple[Callable[[Bytes, int], int], int]] = {
-    "CRC32": (zlib.crc32, 32),
-    "CRC32C": (crt.crc32c, 32),
-    "CRC64NVME": (crt.crc64nvme, 64),
+    "CRC32": (zlib.crc32, DIGEST_SIZES["CRC32"]),
+    "CRC32C": (crt.crc32c, DIGEST_SIZES["CRC32C"]),
+    "CRC64NVME": (crt.crc64nvme, DIGEST_SIZES["CRC64NVME"]),
 }
 _COMBINE = {
     "CRC32": crt.combine_crc32,

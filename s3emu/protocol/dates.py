@@ -1,0 +1,37 @@
+"""Dates as S3 writes and reads them: HTTP dates in headers, ISO 8601 in XML
+documents and logs. Timestamps are seconds since the epoch, UTC."""
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+
+
+def http_date(ts: float) -> str:
+    """An HTTP date to the second (RFC 7231): Wed, 12 Oct 2009 17:50:00 GMT."""
+    return email.utils.formatdate(int(ts), usegmt=True)
+
+
+def parse_http_date(value: str | None) -> float | None:
+    """An HTTP date as a timestamp; None when absent or not a date."""
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def iso8601(ts: float, *, millis: bool = True) -> str:
+    """ISO 8601 in UTC as S3 writes it: 2009-10-12T17:50:30.000Z, or without
+    milliseconds 2009-10-12T17:50:30Z."""
+    text = dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{int(ts * 1000) % 1000:03d}Z" if millis else f"{text}Z"
+
+
+def parse_iso8601(text: str) -> dt.datetime:
+    """An ISO 8601 date or date-time (Z, an offset, or none for UTC; fractions
+    optional) as an aware datetime in UTC. ValueError when it is not one."""
+    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
