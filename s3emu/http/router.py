@@ -43,9 +43,16 @@ BUCKET_ROUTES: Final[Mapping[tuple[str, str], Op]] = {
     ("DELETE", "ownershipControls"): Op.DeleteBucketOwnershipControls,
     ("PUT", "publicAccessBlock"): Op.PutPublicAccessBlock, ("GET", "publicAccessBlock"): Op.GetPublicAccessBlock,
     ("DELETE", "publicAccessBlock"): Op.DeletePublicAccessBlock,
-    ("PUT", "metadataTable"): Op.CreateBucketMetadataTableConfiguration,
+    ("POST", "metadataTable"): Op.CreateBucketMetadataTableConfiguration,
     ("GET", "metadataTable"): Op.GetBucketMetadataTableConfiguration,
     ("DELETE", "metadataTable"): Op.DeleteBucketMetadataTableConfiguration,
+    ("PUT", "metadataAnnotationTable"): Op.UpdateBucketMetadataAnnotationTableConfiguration,
+    ("PUT", "metadataInventoryTable"): Op.UpdateBucketMetadataInventoryTableConfiguration,
+    ("PUT", "metadataJournalTable"): Op.UpdateBucketMetadataJournalTableConfiguration,
+    ("POST", "metadataConfiguration"): Op.CreateBucketMetadataConfiguration,
+    ("GET", "metadataConfiguration"): Op.GetBucketMetadataConfiguration,
+    ("DELETE", "metadataConfiguration"): Op.DeleteBucketMetadataConfiguration,
+    ("PUT", "abac"): Op.PutBucketAbac, ("GET", "abac"): Op.GetBucketAbac,
 }
 # configurations addressed by ?<name>&id=...: Get/Put/Delete with an id, List without
 _BY_ID: Final = {"analytics": "Analytics", "inventory": "Inventory", "metrics": "Metrics",
@@ -64,6 +71,9 @@ OBJECT_ROUTES: Final[Mapping[tuple[str, str], Op]] = {
     ("PUT", "legal-hold"): Op.PutObjectLegalHold, ("GET", "legal-hold"): Op.GetObjectLegalHold,
     ("POST", "restore"): Op.RestoreObject, ("POST", "select"): Op.SelectObjectContent,
     ("GET", "torrent"): Op.GetObjectTorrent, ("PUT", "renameObject"): Op.RenameObject,
+    ("PUT", "encryption"): Op.UpdateObjectEncryption,
+    ("PUT", "annotation"): Op.PutObjectAnnotation, ("GET", "annotation"): Op.GetObjectAnnotation,
+    ("DELETE", "annotation"): Op.DeleteObjectAnnotation,
 }
 _COPIES: Final = {Op.PutObject: Op.CopyObject, Op.UploadPart: Op.UploadPartCopy}
 _BUCKET_SUBRESOURCES: Final = frozenset({sub for _, sub in BUCKET_ROUTES if sub} | set(_BY_ID))
@@ -95,6 +105,8 @@ def resolve(method: str, bucket: str | None, key: str | None, query: Mapping[str
             raise S3Error("MethodNotAllowed", Method=method, ResourceType="OBJECT" if key is not None else "BUCKET")
         raise S3Error("NotImplemented", "A header or query you provided implies functionality that is not "
                                         "implemented")
+    if op is Op.GetObjectAnnotation and "annotationName" not in query:
+        return Op.ListObjectAnnotations
     if "x-amz-copy-source" in headers:
         op = _COPIES.get(op, op)
     return op
