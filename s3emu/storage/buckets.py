@@ -12,6 +12,8 @@ from .models import BucketInfo
 
 
 class Buckets:
+    """The buckets table; every other table asks it whether a bucket exists."""
+
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 

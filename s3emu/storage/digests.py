@@ -19,8 +19,13 @@ Bytes = bytes | bytearray | memoryview
 
 
 class Hasher(Protocol):
-    def update(self, data: Bytes, /) -> None: ...
-    def digest(self) -> bytes: ...
+    """hashlib's interface, which the CRCs share."""
+
+    def update(self, data: Bytes, /) -> None:
+        """Hash more data."""
+
+    def digest(self) -> bytes:
+        """The raw digest of everything hashed so far (big-endian for CRCs)."""
 
 
 class Crc:
@@ -34,9 +39,11 @@ class Crc:
         self.value = 0
 
     def update(self, data: Bytes, /) -> None:
+        """Fold data into the running CRC."""
         self.value = self._fn(data, self.value)
 
     def digest(self) -> bytes:
+        """The CRC as big-endian bytes, as S3's checksum headers encode it."""
         return self.value.to_bytes(self._bytes, "big")
 
 

@@ -23,6 +23,8 @@ _BLOB_NAME = re.compile(r"^[0-9a-f]{32}$")
 
 @dataclass
 class Problem:
+    """One disagreement between the metadata and the data files."""
+
     kind: str  # missing, short, long, digest, orphan, tmp, stray, layout
     what: str  # the data file, or the object/part it belongs to
     detail: str
@@ -33,6 +35,8 @@ class Problem:
 
 @dataclass
 class Report:
+    """What check() found: counts, problems, and what it left alone or repaired."""
+
     objects: int = 0
     parts: int = 0
     files: int = 0
@@ -44,11 +48,13 @@ class Report:
 
     @property
     def unrepaired(self) -> list[Problem]:
+        """The problems a repair did not (or could not) fix."""
         fixable = {"orphan", "tmp"}
         return [p for p in self.problems if p.kind not in fixable] if self.repaired else self.problems
 
     @property
     def sound(self) -> bool:
+        """Whether nothing is left wrong."""
         return not self.unrepaired
 
 

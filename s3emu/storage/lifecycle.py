@@ -37,6 +37,7 @@ def find(tree: Sequence[Any], name: str) -> Any:
 
 
 def find_all(tree: Sequence[Any], name: str) -> list[Any]:
+    """The values of every element called `name`, in order."""
     return [v for n, v in tree if n == name]
 
 
@@ -50,6 +51,10 @@ def parse_date(text: str) -> float:
 
 @dataclass
 class Rule:
+    """One lifecycle rule: what it selects (prefix, tags, sizes) and what it
+    does (expiration by days or date, delete markers, uploads, noncurrent
+    versions). Days count lifecycle days; dates are epoch seconds."""
+
     id: str
     enabled: bool
     prefix: str = ""
@@ -65,6 +70,7 @@ class Rule:
 
     @classmethod
     def from_tree(cls, tree: Tree) -> "Rule":
+        """A rule from its stored tree (already validated by the server)."""
         rule = cls(find(tree, "ID") or "", find(tree, "Status") == "Enabled")
         legacy_prefix = find(tree, "Prefix")
         if legacy_prefix is not None:
@@ -97,12 +103,14 @@ class Rule:
             self.size_lt = int(find(conditions, "ObjectSizeLessThan"))
 
     def covers(self, key: str, tags: dict[str, str], size: int) -> bool:
+        """Whether the rule is enabled and selects an object with this key, tags and size (bytes)."""
         return (self.enabled and key.startswith(self.prefix)
                 and all(tags.get(k) == v for k, v in self.tags.items())
                 and (self.size_gt is None or size > self.size_gt)
                 and (self.size_lt is None or size < self.size_lt))
 
     def covers_upload(self, key: str) -> bool:
+        """Whether the rule aborts uploads and selects one of this key."""
         # S3 refuses tag filters on upload rules; an upload has no size yet
         return self.enabled and self.abort_days is not None and key.startswith(self.prefix)
 
@@ -145,6 +153,9 @@ def expiry_of(rules: Iterable[Rule], obj: ObjectInfo, day_seconds: float) -> flo
 
 @dataclass
 class SweepResult:
+    """What one sweep did: uploads aborted, current versions expired, delete
+    markers and noncurrent versions removed."""
+
     aborted: list[UploadInfo] = field(default_factory=list)
     expired: list[ObjectInfo] = field(default_factory=list)
     markers_removed: int = 0
@@ -152,6 +163,7 @@ class SweepResult:
 
     @property
     def total(self) -> int:
+        """How many changes the sweep made."""
         return len(self.aborted) + len(self.expired) + self.markers_removed + self.noncurrent_removed
 
 

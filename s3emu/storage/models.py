@@ -14,6 +14,8 @@ T = TypeVar("T")
 
 @dataclass
 class BucketInfo:
+    """A bucket. created: epoch seconds; config: its sub-resources (meta.BucketConfig)."""
+
     name: str
     created: float
     region: str
@@ -23,6 +25,7 @@ class BucketInfo:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "BucketInfo":
+        """From a `buckets` row."""
         return cls(row["name"], row["created"], row["region"], row["versioning"],
                    bool(row["object_lock"]), json.loads(row["config"]))
 
@@ -41,6 +44,8 @@ class Segment:
 
 @dataclass
 class ObjectInfo:
+    """One version of a key (or a delete marker). size in bytes, last_modified in epoch seconds."""
+
     id: int
     bucket: str
     key: str
@@ -59,6 +64,7 @@ class ObjectInfo:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "ObjectInfo":
+        """From an `objects` row."""
         return cls(row["id"], row["bucket"], row["key"], row["version_id"], row["size"],
                    row["etag"], row["last_modified"], row["parts_count"], json.loads(row["meta"]),
                    bool(row["is_latest"]), bool(row["delete_marker"]), row["seq"])
@@ -66,6 +72,8 @@ class ObjectInfo:
 
 @dataclass
 class UploadInfo:
+    """A multipart upload in progress; initiated in epoch seconds."""
+
     upload_id: str
     bucket: str
     key: str
@@ -74,11 +82,14 @@ class UploadInfo:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "UploadInfo":
+        """From an `uploads` row."""
         return cls(row["upload_id"], row["bucket"], row["key"], row["initiated"], json.loads(row["meta"]))
 
 
 @dataclass
 class PartInfo:
+    """One uploaded part; checksums are base64 by S3 algorithm name."""
+
     part_number: int
     size: int
     etag: str  # unquoted md5 hex
@@ -87,6 +98,7 @@ class PartInfo:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "PartInfo":
+        """From a `parts` row."""
         return cls(row["part_number"], row["size"], row["etag"], row["last_modified"],
                    json.loads(row["checksums"] or "{}"))
 

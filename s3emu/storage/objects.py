@@ -78,6 +78,9 @@ ALWAYS = WriteCondition()
 
 
 class Objects:
+    """The objects and segments tables: object versions, delete markers and
+    the data files they are made of."""
+
     def __init__(self, db: sqlite3.Connection, blobs: BlobStore, garbage: Garbage, buckets: Buckets) -> None:
         self.db = db
         self.blobs = blobs

@@ -52,6 +52,9 @@ def multipart_etag(part_md5s: Iterable[str]) -> str:
 
 
 class Uploads:
+    """The uploads and parts tables: multipart uploads in progress (and, for a
+    repeated Complete, the last completed one of each key)."""
+
     def __init__(self, db: sqlite3.Connection, blobs: BlobStore, garbage: Garbage, buckets: Buckets,
                  objects: Objects) -> None:
         self.db = db

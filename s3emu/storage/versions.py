@@ -20,6 +20,9 @@ from .objects import Objects
 
 
 class Versions:
+    """Queries and changes across a key's versions: listing, Object Lock, and
+    what lifecycle rules look for."""
+
     def __init__(self, db: sqlite3.Connection, buckets: Buckets, objects: Objects) -> None:
         self.db = db
         self.buckets = buckets
