@@ -8,6 +8,7 @@ from typing import Any
 
 from .db import transaction
 from .errors import BucketAlreadyOwnedByYou, NoSuchBucket
+from .meta import BucketConfig
 from .models import BucketInfo
 
 
@@ -42,7 +43,7 @@ class Buckets:
         """Inside a transaction: forget the bucket's row."""
         self.db.execute("DELETE FROM buckets WHERE name=?", (name,))
 
-    def put_config(self, name: str, item: str, value: Any) -> None:
+    def put_config(self, name: str, item: str, value: object) -> None:
         """Store (or with None, remove) one sub-resource of the bucket's config."""
         with transaction(self.db):
             config: dict[str, Any] = dict(self.get(name).config)
@@ -58,6 +59,6 @@ class Buckets:
             self.get(name)
             self.db.execute("UPDATE buckets SET versioning=? WHERE name=?", (status, name))
 
-    def put_object_lock(self, name: str, config: dict[str, Any]) -> None:
+    def put_object_lock(self, name: str, config: BucketConfig) -> None:
         """Inside a transaction: turn Object Lock on with this config."""
         self.db.execute("UPDATE buckets SET object_lock=1, config=? WHERE name=?", (json.dumps(config), name))

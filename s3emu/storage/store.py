@@ -11,7 +11,7 @@ import logging
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from typing import Any, AsyncIterable, AsyncIterator, Iterable, Sequence
+from typing import AsyncIterable, AsyncIterator, Iterable, Sequence
 
 from .blobs import BlobStore
 from .buckets import Buckets
@@ -133,7 +133,7 @@ class Store:
             self.buckets.drop(name)
         self.garbage.collect()
 
-    def set_bucket_config(self, name: str, item: str, value: Any) -> None:
+    def set_bucket_config(self, name: str, item: str, value: object) -> None:
         """Store one sub-resource of the bucket's config ("lifecycle", "cors",
         "mfa_delete": see meta.BucketConfig), or with None remove it. Raises NoSuchBucket."""
         self.buckets.put_config(name, item, value)

@@ -77,7 +77,7 @@ class Versions:
             if not b.object_lock and b.versioning != "Enabled":
                 raise VersioningNotEnabled(BucketName=bucket)
             config: BucketConfig = {**b.config, "object_lock": rule}
-            self.buckets.put_object_lock(bucket, dict(config))
+            self.buckets.put_object_lock(bucket, config)
 
     def put_retention(self, bucket: str, key: str, version_id: str | None, mode: str | None,
                       until: float | None, *, bypass_governance: bool = False) -> None:
