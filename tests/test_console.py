@@ -253,6 +253,13 @@ def check_pages(browser: Any, s3: Any, base: str, bucket: str) -> None:
     assert browser.find("#listing tbody").text.split()[0] == "4"  # page/4, named after the prefix
     browser.find("#prev-page").click()
     browser.text_of("#page-info", "Page 2 · entries 3–4")
+    odd = "odd dir/ä b+c%25#?&=*'~.txt"  # signed paths must encode all of these as S3 does
+    s3.put_object(Bucket=bucket, Key=odd, Body=b"odd!")
+    browser.open(f"{base}#/objects/{bucket}")
+    browser.click_text("a.folder", "odd dir/")
+    browser.click_text("a.object", "ä b+c")
+    assert "4 bytes" in browser.text_of("#object-details", "4 bytes").text
+    assert browser.find("h1").text == odd
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
         {"ID": "tidy", "Status": "Enabled", "Filter": {"Prefix": "pending/"},
          "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 3}}]})
