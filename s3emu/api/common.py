@@ -146,7 +146,9 @@ def new_version_meta(req: S3Request, *, put: bool = False) -> ObjectMeta:
     """What a PutObject (put) or CreateMultipartUpload keeps for the version it
     makes: the stored headers, user metadata and storage class, its Object Lock
     settings and its encryption."""
-    return {**object_meta(req.headers), **write_lock(req, put=put), **sse.write_fields(req.headers)}
+    streaming = getattr(req.auth, "aws_chunked", False)
+    return {**object_meta(req.headers, streaming=streaming), **write_lock(req, put=put),
+            **sse.write_fields(req.headers)}
 
 
 def _has_checksum(req: S3Request) -> bool:

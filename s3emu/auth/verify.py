@@ -88,8 +88,9 @@ async def _check_sha256(raw: AsyncIterator[bytes], expected: str) -> AsyncIterat
 
 def _framing(req: S3Request, scheme: str, access_key: str | None) -> RequestAuth:
     payload = req.headers.get("x-amz-content-sha256", "")
-    encodings = [e.strip().lower() for e in req.headers.get("Content-Encoding", "").split(",")]
-    chunked = payload.startswith("STREAMING-") or "aws-chunked" in encodings
+    # only the signed payload hash makes a body aws-chunked: a Content-Encoding naming aws-chunked
+    # without it is object metadata, stored as sent (AWS docs, SigV4 streaming; case 57)
+    chunked = payload.startswith("STREAMING-")
     if payload and not chunked and payload != sigv4.UNSIGNED_PAYLOAD and not sigv4.is_sha256_hex(payload):
         raise S3Error("InvalidArgument", f"x-amz-content-sha256 must be {_PAYLOAD_VALUES} or a valid sha256 value.",
                       ArgumentName="x-amz-content-sha256", ArgumentValue=payload)

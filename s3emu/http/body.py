@@ -17,9 +17,11 @@ def declared_length(req: S3Request) -> int:
     """The payload's length: x-amz-decoded-content-length for aws-chunked
     bodies, else Content-Length. MissingContentLength when neither is given
     (an aws-chunked body's Content-Length counts its framing, so it needs the
-    decoded length)."""
+    decoded length). A plain body sent HTTP-chunked, of unknown length, is
+    501 NotImplemented naming Transfer-Encoding, as on S3."""
+    aws_chunked = getattr(req.auth, "aws_chunked", False)
     names = ["x-amz-decoded-content-length"]
-    if not getattr(req.auth, "aws_chunked", False):
+    if not aws_chunked:
         names.append("Content-Length")
     for name in names:
         raw = req.headers.get(name)
@@ -32,6 +34,9 @@ def declared_length(req: S3Request) -> int:
             if value < 0:
                 raise S3Error("InvalidArgument", f"Invalid {name}", ArgumentName=name, ArgumentValue=raw)
             return value
+    if not aws_chunked and "chunked" in req.headers.get("Transfer-Encoding", "").lower():
+        # S3 takes no HTTP-chunked body of unknown length (aws-chunked ones give their decoded length)
+        raise S3Error("NotImplemented", Header="Transfer-Encoding")
     raise S3Error("MissingContentLength")
 
 

@@ -7,6 +7,7 @@ from typing import Mapping
 
 from ..http.errors import S3Error
 from ..storage import ObjectInfo, ObjectMeta
+from . import rfc2047
 from .dates import http_date, iso8601, parse_http_date
 
 # Headers a write stores and every read returns as they were sent.
@@ -48,24 +49,28 @@ def etag_matches(condition: str, etag: str) -> bool:
     return "*" in etags or etag in etags
 
 
-def object_meta(headers: Mapping[str, str]) -> ObjectMeta:
-    """What a PutObject / CreateMultipartUpload / CopyObject(REPLACE) keeps for the object."""
+def object_meta(headers: Mapping[str, str], *, streaming: bool = False) -> ObjectMeta:
+    """What a PutObject / CreateMultipartUpload / CopyObject(REPLACE) keeps
+    for the object. Headers are kept exactly as sent, but for the aws-chunked
+    token of a streaming (aws-chunked) upload's Content-Encoding; user
+    metadata has its RFC 2047 encoded-words decoded. A stored value that is
+    not UTF-8 is refused (InvalidArgument), never half-kept."""
     kept: dict[str, str] = {}
     for name in STORED_HEADERS:
         value = headers.get(name)
         if value is not None:
-            kept[name] = value
-    encoding = [e.strip() for e in kept.get("Content-Encoding", "").split(",") if e.strip()]
-    encoding = [e for e in encoding if e.lower() != "aws-chunked"]  # a transfer framing, never stored
-    if encoding:
-        kept["Content-Encoding"] = ",".join(encoding)
-    else:
-        kept.pop("Content-Encoding", None)
+            kept[name] = _utf8(name, value)
+    if streaming and "Content-Encoding" in kept:
+        kept["Content-Encoding"] = _without_aws_chunked(kept["Content-Encoding"])
+        if not kept["Content-Encoding"]:
+            del kept["Content-Encoding"]
     kept.setdefault("Content-Type", DEFAULT_CONTENT_TYPE)
-    user = {k[len("x-amz-meta-"):].lower(): v for k, v in headers.items() if k.lower().startswith("x-amz-meta-")}
-    user_size = sum(len(k.encode()) + len(v.encode()) for k, v in user.items())
+    sent = {k[len("x-amz-meta-"):].lower(): _utf8(k, v) for k, v in headers.items()
+            if k.lower().startswith("x-amz-meta-")}
+    user_size = sum(len(k.encode()) + len(v.encode()) for k, v in sent.items())
     if user_size > USER_META_LIMIT:
         raise S3Error("MetadataTooLarge", Size=user_size, MaxSizeAllowed=USER_META_LIMIT)
+    user = {k: rfc2047.decode(v) for k, v in sent.items()}
     asked_class = headers.get("x-amz-storage-class", "STANDARD")
     if asked_class not in STORAGE_CLASSES:
         raise S3Error("InvalidStorageClass", StorageClassRequested=asked_class)
@@ -87,6 +92,22 @@ def reported_version_id(info: ObjectInfo) -> str | None:
     return info.version_id if info.version_id != "null" or info.versioned else None
 
 
+def _utf8(name: str, value: str) -> str:
+    """A header value that came as UTF-8 (the server reads header bytes as
+    UTF-8, keeping any other byte as a lone surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise S3Error("InvalidArgument", f"The value of {name} is not valid UTF-8", ArgumentName=name) from None
+    return value
+
+
+def _without_aws_chunked(value: str) -> str:
+    """Content-Encoding without the aws-chunked framing token, the rest as sent
+    (S3 stores a streaming upload "without the aws-chunked value")."""
+    return ",".join(e for e in value.split(",") if e.strip().lower() != "aws-chunked").strip()
+
+
 def object_headers(info: ObjectInfo) -> dict[str, str]:
     """Headers GET and HEAD return for an object."""
     out = dict(info.meta.get("headers", {}))
@@ -94,7 +115,7 @@ def object_headers(info: ObjectInfo) -> dict[str, str]:
     out["Last-Modified"] = http_date(info.last_modified)
     out["Accept-Ranges"] = "bytes"
     for k, v in info.meta.get("user", {}).items():
-        out[f"x-amz-meta-{k}"] = v
+        out[f"x-amz-meta-{k}"] = rfc2047.encode(v)
     if storage_class(info.meta) != "STANDARD":
         out["x-amz-storage-class"] = storage_class(info.meta)
     version_id = reported_version_id(info)
