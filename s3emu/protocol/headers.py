@@ -184,9 +184,10 @@ def parse_range(value: str | None, size: int) -> tuple[int, int] | None:
     first_s, last_s = m.groups()
     if first_s == "":
         suffix = int(last_s)
-        if suffix == 0 or size == 0:
+        if suffix == 0:
             raise _invalid_range(value, size)
-        return max(0, size - suffix), size - 1
+        # satisfiable whatever the size (RFC 9110 14.1.2): an empty object is sent whole, with 200
+        return (max(0, size - suffix), size - 1) if size else None
     first = int(first_s)
     if last_s and int(last_s) < first:
         return None  # not a valid byte-range-spec: ignored (RFC 7233)
