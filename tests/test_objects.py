@@ -532,6 +532,21 @@ def test_delete_objects_reports_per_key_errors(s3: Any, bucket: str) -> None:
     assert absent(s3, bucket, "ok")
 
 
+def test_delete_objects_bad_version_id_is_no_such_version(s3: Any, server: ServerProcess, bucket: str) -> None:
+    # AWS: delete-object-wrong-version-id (DeleteObjects), delete-with-bad-version (DeleteObject)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    bad = "HPniJFCxqTsMuIH9KX8K8wEjNUgmABCD"
+    resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k", "VersionId": bad}]})
+    assert resp["Errors"] == [{"Key": "k", "VersionId": bad, "Code": "NoSuchVersion",
+                               "Message": "The specified version does not exist."}]
+    assert "Deleted" not in resp
+    reply = request(server.endpoint, "DELETE", f"/{bucket}/k?versionId={bad}")
+    err = reply.error()
+    assert (reply.status, err["Code"], err["Message"]) == (400, "InvalidArgument", "Invalid version id specified")
+    assert (err["ArgumentName"], err["ArgumentValue"]) == ("versionId", bad)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+
+
 def test_delete_objects_thousand_keys(s3: Any, bucket: str) -> None:
     resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": f"k{i}"} for i in range(1000)]})
     assert len(resp["Deleted"]) == 1000

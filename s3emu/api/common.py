@@ -48,10 +48,19 @@ def version_headers(info: ObjectInfo) -> dict[str, str]:
     return {} if version_id is None else {"x-amz-version-id": version_id}
 
 
-def copy_source_headers(source: ObjectInfo) -> dict[str, str]:
-    """x-amz-copy-source-version-id of a copy, as S3 reports the source's version id."""
-    version_id = reported_version_id(source)
-    return {} if version_id is None else {"x-amz-copy-source-version-id": version_id}
+def new_version_headers(info: ObjectInfo) -> dict[str, str]:
+    """x-amz-version-id of what PutObject / CompleteMultipartUpload wrote: the
+    null version a Suspended bucket writes goes unnamed (AWS recordings
+    put-object-suspended, put-non-versioned-post-disable)."""
+    return {"x-amz-version-id": info.version_id} if info.version_id != "null" else {}
+
+
+def copy_source_headers(req: S3Request, source: ObjectInfo) -> dict[str, str]:
+    """x-amz-copy-source-version-id: named when the source is a real version
+    or the copy asked for one by id, not for a current null version (AWS
+    recording copy-in-place-versioned-suspended)."""
+    named = parse_copy_source(req)[2] is not None
+    return {"x-amz-copy-source-version-id": source.version_id} if source.version_id != "null" or named else {}
 
 
 def parse_copy_source(req: S3Request) -> tuple[str, str, str | None]:

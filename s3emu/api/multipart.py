@@ -23,8 +23,8 @@ from .common import (
     copy_source,
     copy_source_headers,
     listing_query,
+    new_version_headers,
     new_version_meta,
-    version_headers,
     write_conditions,
 )
 
@@ -98,8 +98,7 @@ async def upload_part_copy(req: S3Request) -> web.StreamResponse:
     part = await req.store.upload_part(req.bucket, req.key, _upload_id(req), number, body,
                                        size=max(0, last - first + 1),
                                        algorithms=checksums.part_algorithms(upload.meta, None))
-    headers = copy_source_headers(source)
-    headers.update(sse.response_headers(upload.meta))
+    headers = {**copy_source_headers(req, source), **sse.response_headers(upload.meta)}
     checksum = [(f"Checksum{name[len(checksums.PREFIX):].upper()}", value)
                 for name, value in _part_checksum(upload, part.checksums, None).items()]
     return xml_response("CopyPartResult", [("ETag", f'"{part.etag}"'),
@@ -165,7 +164,7 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
     return xml_response("CompleteMultipartUploadResult", [
         ("Location", location), ("Bucket", req.bucket), ("Key", req.key), ("ETag", f'"{info.etag}"'),
         *checksums.object_fields_xml(info)],
-        headers={**version_headers(info), **sse.response_headers(info.meta, customer=False)})
+        headers={**new_version_headers(info), **sse.response_headers(info.meta, customer=False)})
 
 
 async def abort_multipart_upload(req: S3Request) -> web.StreamResponse:

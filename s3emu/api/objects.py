@@ -21,10 +21,12 @@ from ..protocol.headers import (
     parse_range,
 )
 from ..storage import ObjectInfo, Segment, StorageError
+from ..storage.errors import InvalidVersionId
 from .common import (
     bypass_governance,
     copy_source,
     copy_source_headers,
+    new_version_headers,
     new_version_meta,
     version_headers,
     write_conditions,
@@ -52,7 +54,7 @@ async def put_object(req: S3Request) -> web.StreamResponse:
     verify = checksums.write_verifier(req.auth, md5, asked)
     info = await req.store.put_object(req.bucket, req.key, payload(req), meta=meta, size=size,
                                       algorithms=[algorithm], verify=verify, condition=condition)
-    return empty_response(headers={"ETag": f'"{info.etag}"', **version_headers(info),
+    return empty_response(headers={"ETag": f'"{info.etag}"', **new_version_headers(info),
                                    **checksums.object_headers(info), **sse.response_headers(info.meta)})
 
 
@@ -152,6 +154,8 @@ async def delete_objects(req: S3Request) -> web.StreamResponse:
         except Exception as exc:  # one key's failure is reported in its own Error entry
             err = exc if isinstance(exc, S3Error) else S3Error.from_storage(exc) \
                 if isinstance(exc, StorageError) else S3Error("InternalError")
+            if isinstance(exc, InvalidVersionId):
+                err = S3Error("NoSuchVersion")  # here S3 says so of a malformed id (AWS: delete-object-wrong-version-id)
             results.append(("Error", [("Key", key), ("VersionId", version_id), ("Code", err.code),
                                       ("Message", err.message)]))
             continue
@@ -211,8 +215,7 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
     meta.update(checksums.object_fields(algorithm))
     info = await req.store.put_object(req.bucket, req.key, req.store.read_range(source, 0, source.size - 1),
                                       meta=meta, size=source.size, algorithms=[algorithm])
-    headers = {**version_headers(info), **copy_source_headers(source)}
-    headers.update(sse.response_headers(info.meta))
+    headers = {**version_headers(info), **copy_source_headers(req, source), **sse.response_headers(info.meta)}
     found = checksums.stored(info.meta)
     return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),
                                              ("LastModified", iso8601(info.last_modified)),

@@ -1,8 +1,9 @@
-"""Identifiers: unguessable (128 random bits), URL-safe, and sorting by
-creation time, so upload ids list in initiation order within a key."""
+"""Identifiers: unguessable (at least 104 random bits), URL-safe, and sorting
+by creation time, so upload ids list in initiation order within a key."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import random
 import re
@@ -17,18 +18,55 @@ _lock = threading.Lock()
 _last_ns = 0
 
 
-def time_ordered_id() -> str:
-    """32 random bits of hex after 16 of nanoseconds since the epoch: upload and version ids."""
+def _next_ns() -> int:
     # strictly increasing within a process, even if the clock repeats or steps back
     global _last_ns
     with _lock:
         _last_ns = max(time.time_ns(), _last_ns + 1)
-        stamp = _last_ns
-    return f"{stamp:016x}{secrets.token_hex(16)}"
+        return _last_ns
+
+
+def time_ordered_id() -> str:
+    """32 random bits of hex after 16 of nanoseconds since the epoch: upload ids."""
+    return f"{_next_ns():016x}{secrets.token_hex(16)}"
+
+
+# Version ids look like S3's: 32 characters of letters, digits, "." and "_". Ours are 64 bits of
+# nanoseconds and 104 random bits in an alphabet that sorts as ASCII does (so ids sort by creation),
+# then 4 characters of check, so an id altered by hand is invalid rather than merely unknown, as on S3.
+_ALPHABET = ".0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_VERSION_ID = re.compile(r"^[.0-9A-Z_a-z]{32}$")
+
+
+def _encode(number: int, length: int) -> str:
+    return "".join(_ALPHABET[(number >> (6 * i)) & 63] for i in reversed(range(length)))
+
+
+def _check(body: str) -> str:
+    return _encode(int.from_bytes(hashlib.sha256(body.encode()).digest()[:3], "big"), 4)
+
+
+def new_version_id() -> str:
+    """A new object version's id: 32 characters, unguessable, sorting by creation time."""
+    body = _encode(_next_ns() << 104 | secrets.randbits(104), 28)
+    return body + _check(body)
+
+
+def created_at(version_id: str) -> float:
+    """When a valid version id (not 'null') was issued, in epoch seconds."""
+    if _VERSION_ID.match(version_id):
+        ns = 0
+        for char in version_id[:11]:  # the first 66 bits hold the 64 of nanoseconds
+            ns = ns << 6 | _ALPHABET.index(char)
+        return (ns >> 2) / 1e9
+    return int(version_id[:16], 16) / 1e9
 
 
 def is_valid(value: str) -> bool:
-    """Whether value has the shape of a time_ordered_id."""
+    """Whether value is a version id we issued (or a time_ordered_id, which
+    versions had before)."""
+    if _VERSION_ID.match(value):
+        return _check(value[:28]) == value[28:]
     return bool(_ID.match(value))
 
 
@@ -45,7 +83,7 @@ def unique_hex(nbytes: int) -> str:
 
 
 def check_version_id(version_id: str) -> None:
-    """Version ids are 'null' or ours (time-ordered hex); anything else, the
+    """Version ids are 'null' or ours (new_version_id()); anything else, the
     empty string included, is InvalidVersionId."""
     if version_id != "null" and not is_valid(version_id):
         raise InvalidVersionId(version_id)

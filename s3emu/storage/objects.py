@@ -24,7 +24,7 @@ from .errors import (
     ObjectExists,
 )
 from .garbage import Garbage
-from .ids import check_version_id, time_ordered_id
+from .ids import check_version_id, new_version_id
 from .listing import list_page
 from .locks import check_deletable, with_default_retention
 from .meta import ObjectMeta
@@ -115,7 +115,7 @@ class Objects:
         db = self.db
         b = self.buckets.get(bucket)
         condition.check(self.current(bucket, key))
-        version_id = time_ordered_id() if b.versioning == "Enabled" else "null"
+        version_id = new_version_id() if b.versioning == "Enabled" else "null"
         now = float(int(time.time()))  # S3 keeps object times to the second: listings agree with HEAD
         meta = with_default_retention(b, meta, now)
         if version_id == "null":
@@ -241,7 +241,7 @@ class Objects:
     def add_delete_marker(self, bucket: str, key: str, enabled: bool) -> Deleted:
         """Inside a transaction: a delete marker becomes the key's current
         version (with versioning suspended, it replaces the 'null' version)."""
-        version_id = time_ordered_id() if enabled else "null"
+        version_id = new_version_id() if enabled else "null"
         if not enabled:
             self._drop_null_version(bucket, key)
         self.db.execute("UPDATE objects SET is_latest=0 WHERE bucket=? AND key=? AND is_latest=1", (bucket, key))

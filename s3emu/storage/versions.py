@@ -11,7 +11,7 @@ from typing import Iterator
 from .buckets import Buckets
 from .db import transaction
 from .errors import NoObjectLockConfiguration, ObjectLocked, VersioningNotEnabled
-from .ids import check_version_id
+from .ids import check_version_id, created_at
 from .listing import list_page
 from .locks import is_locked, lock_of, retention_active
 from .meta import BucketConfig, LockRule, LockState
@@ -63,7 +63,7 @@ class Versions:
             return 0
         # Deleted since the client got it (a paging delete loop): our ids carry
         # their creation time, and a key's versions are created in seq order.
-        created = int(version_id[:16], 16) / 1e9
+        created = created_at(version_id)
         row = self.db.execute("SELECT MAX(seq) FROM objects WHERE bucket=? AND key=? AND last_modified<?",
                               (bucket, key, created)).fetchone()
         return int(row[0] or 0) + 1
