@@ -80,6 +80,22 @@ def test_multipart_parts_paged(mp: Any, mp_bucket: str) -> None:
     last = mp.get_object_attributes(Bucket=mp_bucket, Key="m", ObjectAttributes=["ObjectParts"],
                                     PartNumberMarker=5)["ObjectParts"]
     assert last["IsTruncated"] is False and "Parts" not in last and last["TotalPartsCount"] == 5
+    # past the last part: nothing next (AWS: get-object-attrs-wrong-part)
+    beyond = mp.get_object_attributes(Bucket=mp_bucket, Key="m", ObjectAttributes=["ObjectParts"], MaxParts=1,
+                                      PartNumberMarker=10)["ObjectParts"]
+    assert (beyond["PartNumberMarker"], beyond["NextPartNumberMarker"], beyond["TotalPartsCount"]) == (10, 0, 5)
+
+
+def test_parts_counted_only_without_part_checksums(mp: Any, mp_bucket: str) -> None:
+    # an object without COMPOSITE part checksums gives only its part count, whatever is asked
+    # (AWS recordings object-attrs-multiparts-2-parts and get-object-attrs of FULL_OBJECT uploads)
+    for key, extra in (("plain", {}), ("full", {"ChecksumAlgorithm": "CRC32", "ChecksumType": "FULL_OBJECT"})):
+        upload_id = mp.create_multipart_upload(Bucket=mp_bucket, Key=key, **extra)["UploadId"]
+        done = [{"PartNumber": n, "ETag": mp.upload_part(Bucket=mp_bucket, Key=key, UploadId=upload_id, PartNumber=n,
+                                                        Body=body(MIN_PART, n))["ETag"]} for n in (1, 2)]
+        mp.complete_multipart_upload(Bucket=mp_bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": done})
+        got = mp.get_object_attributes(Bucket=mp_bucket, Key=key, ObjectAttributes=["ObjectParts"], MaxParts=3)
+        assert got["ObjectParts"] == {"TotalPartsCount": 2}, key
 
 
 def test_missing_key_and_bucket(s3: Any, bucket: str) -> None:

@@ -237,6 +237,14 @@ def test_upload_part_copy_range_past_the_end(mp: Any, mp_bucket: str) -> None:
     assert (err["Code"], err["Status"]) == ("InvalidArgument", 400)
     assert err["Message"] == "Range specified is not valid for source object of size: 100"
     assert (err["ArgumentName"], err["ArgumentValue"]) == ("x-amz-copy-source-range", "bytes=50-100")
+    # a range that starts past the end is another error (AWS: upload-part-copy-range-exc-100-200)
+    with pytest.raises(ClientError) as e:
+        mp.upload_part_copy(Bucket=mp_bucket, Key="dst", UploadId=upload_id, PartNumber=1,
+                            CopySource={"Bucket": mp_bucket, "Key": "src"}, CopySourceRange="bytes=100-200")
+    err = error(e.value)
+    assert (err["Code"], err["Status"], err["Message"]) == (
+        "InvalidRequest", 400, "The specified copy range is invalid for the source object size")
+    assert "ArgumentName" not in err
     assert mp.list_parts(Bucket=mp_bucket, Key="dst", UploadId=upload_id).get("Parts", []) == []
 
 
@@ -249,13 +257,15 @@ def test_upload_part_copy_conditions(mp: Any, mp_bucket: str) -> None:
     future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
     for condition in ({"CopySourceIfMatch": '"0123456789abcdef0123456789abcdef"'},
                       {"CopySourceIfNoneMatch": put["ETag"]},
-                      {"CopySourceIfUnmodifiedSince": past},
-                      {"CopySourceIfModifiedSince": future}):
+                      {"CopySourceIfUnmodifiedSince": past}):
         with pytest.raises(ClientError) as e:
             mp.upload_part_copy(**common, **condition)
         assert (error(e.value)["Code"], error(e.value)["Status"]) == ("PreconditionFailed", 412), condition
     assert mp.list_parts(Bucket=mp_bucket, Key="dst", UploadId=upload_id).get("Parts", []) == []
     ok = mp.upload_part_copy(**common, CopySourceIfMatch=put["ETag"], CopySourceIfModifiedSince=past)
+    assert ok["CopyPartResult"]["ETag"] == put["ETag"]
+    # a date in the future is ignored (AWS: test_upload_part_copy_with_copy_source_if_modified_since_in_future)
+    ok = mp.upload_part_copy(**common, CopySourceIfModifiedSince=future)
     assert ok["CopyPartResult"]["ETag"] == put["ETag"]
 
 
@@ -452,8 +462,19 @@ def test_complete_if_none_match(mp: Any, mp_bucket: str) -> None:
                                      MultipartUpload={"Parts": parts}, IfNoneMatch="*")
     assert (error(e.value)["Code"], error(e.value)["Status"]) == ("PreconditionFailed", 412)
     assert mp.get_object(Bucket=mp_bucket, Key="k")["Body"].read() == b"old"
-    # the upload is still there; once the key is free the same Complete succeeds
+    # the key is free again, but it changed since the upload began: S3 cannot tell which state the condition
+    # meant (AWS: complete-multipart-after-del), so 409 naming the condition and the key
     mp.delete_object(Bucket=mp_bucket, Key="k")
+    with pytest.raises(ClientError) as e:
+        mp.complete_multipart_upload(Bucket=mp_bucket, Key="k", UploadId=upload_id,
+                                     MultipartUpload={"Parts": parts}, IfNoneMatch="*")
+    err = error(e.value)
+    assert (err["Code"], err["Status"], err["Condition"], err["Key"]) == (
+        "ConditionalRequestConflict", 409, "If-None-Match", "k")
+    assert err["Message"] == ("The conditional request cannot succeed due to a conflicting operation against this "
+                              "resource.")
+    # an upload begun since then completes (AWS: complete-multipart-after-del-restart)
+    upload_id, parts = upload(mp, mp_bucket, "k", [b"new"])
     mp.complete_multipart_upload(Bucket=mp_bucket, Key="k", UploadId=upload_id,
                                  MultipartUpload={"Parts": parts}, IfNoneMatch="*")
     assert mp.get_object(Bucket=mp_bucket, Key="k")["Body"].read() == b"new"
@@ -464,13 +485,21 @@ def test_complete_if_match(mp: Any, mp_bucket: str) -> None:
     with pytest.raises(ClientError) as e:
         mp.complete_multipart_upload(Bucket=mp_bucket, Key="k", UploadId=upload_id,
                                      MultipartUpload={"Parts": parts}, IfMatch='"whatever"')
-    assert (error(e.value)["Code"], error(e.value)["Status"]) == ("NoSuchKey", 404)
+    assert (error(e.value)["Code"], error(e.value)["Status"], error(e.value)["Key"]) == ("NoSuchKey", 404, "k")
     old = mp.put_object(Bucket=mp_bucket, Key="k", Body=b"old")
     with pytest.raises(ClientError) as e:
         mp.complete_multipart_upload(Bucket=mp_bucket, Key="k", UploadId=upload_id,
                                      MultipartUpload={"Parts": parts}, IfMatch='"0123456789abcdef0123456789abcdef"')
     assert (error(e.value)["Code"], error(e.value)["Status"]) == ("PreconditionFailed", 412)
     assert mp.get_object(Bucket=mp_bucket, Key="k")["Body"].read() == b"old"
+    # the condition holds, but the key was written after the upload began (AWS: complete-multipart-if-match-put-during)
+    with pytest.raises(ClientError) as e:
+        mp.complete_multipart_upload(Bucket=mp_bucket, Key="k", UploadId=upload_id,
+                                     MultipartUpload={"Parts": parts}, IfMatch=old["ETag"])
+    assert (error(e.value)["Code"], error(e.value)["Status"], error(e.value)["Condition"]) == (
+        "ConditionalRequestConflict", 409, "If-Match")
+    # an upload begun after that write completes against it (AWS: complete-multipart-if-match-put-before-restart)
+    upload_id, parts = upload(mp, mp_bucket, "k", [b"new"])
     mp.complete_multipart_upload(Bucket=mp_bucket, Key="k", UploadId=upload_id,
                                  MultipartUpload={"Parts": parts}, IfMatch=old["ETag"])
     assert mp.get_object(Bucket=mp_bucket, Key="k")["Body"].read() == b"new"
@@ -519,6 +548,16 @@ def test_complete_unknown_upload(mp: Any, mp_bucket: str) -> None:
             mp.complete_multipart_upload(Bucket=mp_bucket, Key=key, UploadId=uid, MultipartUpload={"Parts": parts})
         assert (error(e.value)["Code"], error(e.value)["Status"], error(e.value)["UploadId"]) == \
             ("NoSuchUpload", 404, uid)
+    # without a part list too: the unknown upload is named first (AWS: complete-exc in
+    # test_multipart_no_such_upload); a known one is told to list its parts (complete-exc-no-parts)
+    with pytest.raises(ClientError) as e:
+        mp.complete_multipart_upload(Bucket=mp_bucket, Key="k", UploadId="fakeid")
+    assert (error(e.value)["Code"], error(e.value)["Status"], error(e.value)["UploadId"]) == \
+        ("NoSuchUpload", 404, "fakeid")
+    with pytest.raises(ClientError) as e:
+        mp.complete_multipart_upload(Bucket=mp_bucket, Key="k", UploadId=upload_id)
+    assert (error(e.value)["Code"], error(e.value)["Message"]) == ("InvalidRequest",
+                                                                  "You must specify at least one part")
 
 
 # -- AbortMultipartUpload ------------------------------------------------------

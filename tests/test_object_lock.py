@@ -143,6 +143,23 @@ def test_bucket_without_lock(s3: Any) -> None:
             call()
         assert error_of(exc) == ("InvalidRequest", 400) and exc.value.response["Error"]["Message"] == NO_LOCK
     assert "Contents" not in s3.list_objects_v2(Bucket=plain, Prefix="k2")
+    # an empty PutObjectLegalHold is MalformedXML first (AWS: test_put_object_legal_hold_exc)
+    with pytest.raises(ClientError) as exc:
+        s3.put_object_legal_hold(Bucket=plain, Key="k")
+    assert error_of(exc) == ("MalformedXML", 400)
+    # bypassing governance means nothing there: refused whatever its value (AWS: test_delete_object_with_no_locking)
+    for call in (lambda bypass: s3.delete_object(Bucket=plain, Key="k", BypassGovernanceRetention=bypass),
+                 lambda bypass: s3.delete_objects(Bucket=plain, Delete={"Objects": [{"Key": "k"}]},
+                                                  BypassGovernanceRetention=bypass)):
+        for bypass in (True, False):
+            with pytest.raises(ClientError) as exc:
+                call(bypass)
+            assert error_of(exc) == ("InvalidArgument", 400)
+            err = exc.value.response["Error"]
+            assert err["Message"] == "x-amz-bypass-governance-retention is only applicable to Object Lock enabled " \
+                                     "buckets."
+            assert err["ArgumentName"] == "x-amz-bypass-governance-retention"
+    assert s3.get_object(Bucket=plain, Key="k")["Body"].read() == b"x"
     # a versioned bucket can have Object Lock added
     s3.put_bucket_versioning(Bucket=plain, VersioningConfiguration={"Status": "Enabled"})
     s3.put_object_lock_configuration(Bucket=plain, ObjectLockConfiguration=lock_config("GOVERNANCE", Days=1))

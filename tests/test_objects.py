@@ -398,6 +398,16 @@ def test_read_conditionals(server: ServerProcess, bucket: str, stored: dict[str,
         assert raw.body == b""
 
 
+def test_future_if_modified_since_is_ignored(s3: Any, bucket: str) -> None:
+    # AWS: obj-ignore-future-modified-since (GET and HEAD), and the copy source's alike
+    s3.put_object(Bucket=bucket, Key="k", Body=BODY)
+    future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    assert s3.get_object(Bucket=bucket, Key="k", IfModifiedSince=future)["Body"].read() == BODY
+    assert s3.head_object(Bucket=bucket, Key="k", IfModifiedSince=future)["ContentLength"] == len(BODY)
+    s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"}, CopySourceIfModifiedSince=future)
+    assert s3.get_object(Bucket=bucket, Key="c")["Body"].read() == BODY
+
+
 def test_conditionals_through_boto3(s3: Any, bucket: str, stored: dict[str, str]) -> None:
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=bucket, Key="c", IfMatch=stored["other"])
@@ -638,6 +648,66 @@ def test_copy_metadata_directive(s3: Any, bucket: str) -> None:
         s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "src"},
                        MetadataDirective="MERGE")
     assert error_of(exc) == ("InvalidArgument", 400)
+
+
+def test_copy_is_standard_unless_told(s3: Any, bucket: str) -> None:
+    # the copy does not keep its source's storage class (AWS: object-attrs-after-copy)
+    s3.put_object(Bucket=bucket, Key="ia", Body=BODY, StorageClass="STANDARD_IA")
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "ia"})
+    assert s3.get_object_attributes(Bucket=bucket, Key="copy", ObjectAttributes=["StorageClass"])[
+        "StorageClass"] == "STANDARD"
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "ia"}, StorageClass="ONEZONE_IA")
+    assert s3.head_object(Bucket=bucket, Key="copy")["StorageClass"] == "ONEZONE_IA"
+
+
+def test_plus_in_copy_source_is_a_space(s3: Any, server: ServerProcess, bucket: str) -> None:
+    # x-amz-copy-source is read as a form would be (AWS: test_copy_object_special_character_plus_for_space)
+    s3.put_object(Bucket=bucket, Key="test key.txt", Body=BODY)
+    raw = request(server.endpoint, "PUT", f"/{bucket}/dst", headers={"x-amz-copy-source": f"{bucket}%2Ftest+key.txt"})
+    assert raw.status == 200, raw.body
+    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == BODY
+
+
+def test_copy_destination_conditions(s3: Any, bucket: str) -> None:
+    """If-Match / If-None-Match on CopyObject judge the destination, as on PutObject
+    (AWS: test_copy_object_if_none_match, test_copy_object_if_match, ..._in_place, ..._write_validation)."""
+    src = {"Bucket": bucket, "Key": "src"}
+    put = s3.put_object(Bucket=bucket, Key="src", Body=b"source")
+    copied = s3.copy_object(Bucket=bucket, Key="dst", CopySource=src, IfNoneMatch="*")
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="dst", CopySource=src, IfNoneMatch="*")
+    assert error_of(exc) == ("PreconditionFailed", 412) and exc.value.response["Error"]["Condition"] == "If-None-Match"
+    s3.copy_object(Bucket=bucket, Key="dst", CopySource=src, IfMatch=copied["CopyObjectResult"]["ETag"])
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="dst", CopySource=src, IfMatch='"wrong-etag"')
+    assert error_of(exc) == ("PreconditionFailed", 412) and exc.value.response["Error"]["Condition"] == "If-Match"
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="absent", CopySource=src, IfMatch=put["ETag"])
+    assert error_of(exc) == ("NoSuchKey", 404) and exc.value.response["Error"]["Key"] == "absent"
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="dst", CopySource=src, IfMatch="*")
+    assert error_of(exc) == ("NotImplemented", 501) and exc.value.response["Error"]["Header"] == "If-Match"
+    assert absent(s3, bucket, "absent")
+
+
+def test_write_refusals_as_recorded(s3: Any, server: ServerProcess, bucket: str) -> None:
+    # an unknown canned ACL: InvalidArgument with an empty Message (AWS: put-object-canned-acl)
+    for method, path, headers in (("PUT", f"/{bucket}/k", {}), ("POST", f"/{bucket}/k?uploads", {}),
+                                  ("PUT", f"/{bucket}/k2", {"x-amz-copy-source": f"/{bucket}/k"})):
+        reply = request(server.endpoint, method, path, b"", {"x-amz-acl": "fake-acl", **headers})
+        err = reply.error()
+        assert (reply.status, err["Code"], err["Message"]) == (400, "InvalidArgument", ""), path
+        assert (err["ArgumentName"], err["ArgumentValue"]) == ("x-amz-acl", "fake-acl")
+    s3.put_object(Bucket=bucket, Key="ok", Body=b"x", ACL="bucket-owner-full-control")  # a real one is taken
+    # a tag key given twice (AWS: put-obj-duplicate-tagging)
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="t", Body=b"x", Tagging="key1=val1&key1=val2")
+    assert error_of(exc) == ("InvalidArgument", 400)
+    err = exc.value.response["Error"]
+    assert err["Message"] == ("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query "
+                              "parameters without tag name duplicates.")
+    assert (err["ArgumentName"], err["ArgumentValue"]) == ("x-amz-tagging", "key1=val1&key1=val2")
+    assert absent(s3, bucket, "t")
 
 
 def test_self_copy(s3: Any, bucket: str) -> None:

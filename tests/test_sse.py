@@ -164,6 +164,17 @@ def test_ssec_reads_need_the_key(s3: Any, server: ServerProcess, bucket: str) ->
                                     **encoded)["ObjectSize"] == 11
 
 
+def test_ssec_with_sse_is_incompatible_before_anything_else(server: ServerProcess, bucket: str) -> None:
+    # AWS: put-obj-sse-c-both-encryption (an SSE-C algorithm S3 would refuse is not looked at first)
+    reply = request(server.endpoint, "PUT", f"/{bucket}/k", b"data", {
+        "x-amz-server-side-encryption": "AES256", **raw_ssec(algorithm="KMS")})
+    err = reply.error()
+    assert (reply.status, err["Code"], err["ArgumentName"], err["ArgumentValue"]) == (
+        400, "InvalidArgument", "x-amz-server-side-encryption", "AES256")
+    assert err["Message"] == ("Server Side Encryption with Customer provided key is incompatible with the encryption "
+                              "method specified")
+
+
 def test_ssec_key_on_a_plain_object_is_refused(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
     with pytest.raises(ClientError) as e:

@@ -53,9 +53,15 @@ def _checksum(info: ObjectInfo) -> list[tuple[str, str]] | None:
 
 
 def _parts(req: S3Request, info: ObjectInfo) -> list[tuple[str, Any]] | None:
-    """ObjectParts of a multipart object, paged by part number."""
+    """ObjectParts of a multipart object, paged by part number. Parts are
+    listed only for an object with part checksums (COMPOSITE); for any other
+    only their count (AWS recordings object-attrs-multiparts-2-parts,
+    get-object-attrs-all; API reference: no Part element without an
+    additional checksum)."""
     if not info.parts_count:
         return None
+    if info.meta.get("checksum_type") != "COMPOSITE":
+        return [("PartsCount", info.parts_count)]  # the model's TotalPartsCount
     max_parts = min(_int_header(req, "x-amz-max-parts", MAX_PARTS), MAX_PARTS)
     marker = _int_header(req, "x-amz-part-number-marker", 0)
     algorithm = info.meta.get("checksum_algorithm")
@@ -63,7 +69,7 @@ def _parts(req: S3Request, info: ObjectInfo) -> list[tuple[str, Any]] | None:
     page = after[:max_parts]
     fields: list[tuple[str, Any]] = [
         ("PartsCount", info.parts_count), ("PartNumberMarker", marker),  # the model's TotalPartsCount
-        ("NextPartNumberMarker", page[-1].part_number if page else marker), ("MaxParts", max_parts),
+        ("NextPartNumberMarker", page[-1].part_number if page else 0), ("MaxParts", max_parts),
         ("IsTruncated", len(after) > max_parts)]
     for s in page:
         value = s.checksums.get(algorithm) if algorithm else None

@@ -14,6 +14,7 @@ from ..http.responses import empty_response, xml_response
 from ..http.xml import child_text, parse
 from ..protocol import regions
 from ..protocol.dates import iso8601
+from ..protocol.headers import check_canned_acl
 from ..storage.errors import BucketAlreadyOwnedByYou, BucketNotEmpty
 from .common import OWNER, decode_token, encode_token, request_region
 
@@ -57,6 +58,7 @@ def _location(req: S3Request, body: bytes) -> tuple[str, str | None]:
 
 async def create_bucket(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
+    check_canned_acl(req.headers)
     check_bucket_name(req.bucket)
     region, constraint = _location(req, await read_small(req, 64 * 1024))
     lock = req.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true"

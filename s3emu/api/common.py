@@ -7,7 +7,7 @@ import binascii
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote_plus
 
 from ..http.body import read_small
 from ..http.errors import NO_LOCK_CONFIG, S3Error
@@ -75,7 +75,8 @@ def parse_copy_source(req: S3Request) -> tuple[str, str, str | None]:
             raise S3Error("InvalidArgument", "Invalid copy source object key", ArgumentName="x-amz-copy-source",
                           ArgumentValue=raw)
         version_id = value
-    path = unquote(path).lstrip("/")
+    # S3 reads "+" as a space here, as in a form (AWS: test_copy_object_special_character_plus_for_space)
+    path = unquote_plus(path).lstrip("/")
     bucket, _, key = path.partition("/")
     if not bucket or not key:
         raise S3Error("InvalidArgument", "Invalid copy source object key", ArgumentName="x-amz-copy-source",
@@ -105,7 +106,16 @@ CHECKSUM_HEADERS = ("Content-MD5", "x-amz-sdk-checksum-algorithm", "x-amz-traile
 
 
 def bypass_governance(req: S3Request) -> bool:
-    return bool(req.headers.get("x-amz-bypass-governance-retention", "").lower() == "true")
+    """x-amz-bypass-governance-retention: true. Sent at all (true or false) to a
+    bucket without Object Lock it is InvalidArgument (AWS: delete-object-bypass-no-lock)."""
+    raw = req.headers.get("x-amz-bypass-governance-retention")
+    if raw is None:
+        return False
+    assert req.bucket is not None
+    if not req.store.get_bucket(req.bucket).object_lock:
+        raise S3Error("InvalidArgument", "x-amz-bypass-governance-retention is only applicable to Object Lock "
+                                         "enabled buckets.", ArgumentName="x-amz-bypass-governance-retention")
+    return raw.lower() == "true"
 
 
 def _date(text: str) -> float:

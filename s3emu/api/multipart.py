@@ -13,7 +13,7 @@ from ..http.responses import empty_response, xml_response
 from ..http.xml import child_text, children, parse
 from ..protocol import checksums, sse
 from ..protocol.dates import iso8601
-from ..protocol.headers import storage_class
+from ..protocol.headers import check_canned_acl, storage_class
 from ..storage import CompletedPart, UploadInfo, UploadMeta
 from ..storage.errors import NoSuchUpload
 from .common import (
@@ -51,6 +51,7 @@ def _upload_id(req: S3Request) -> str:
 
 async def create_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
+    check_canned_acl(req.headers)
     meta: UploadMeta = {**new_version_meta(req), **checksums.upload_fields(req.headers)}
     upload = req.store.create_multipart_upload(req.bucket, req.key, meta)
     return xml_response("InitiateMultipartUploadResult", [
@@ -119,6 +120,8 @@ def _copy_range(raw: str, size: int) -> tuple[int, int]:
                                          "where first and last are the zero-based offsets of the first and last "
                                          "bytes to copy", ArgumentName="x-amz-copy-source-range", ArgumentValue=raw)
     first, last = int(first_s), int(last_s)
+    if first >= size:  # AWS recording upload-part-copy-range-exc-100-200
+        raise S3Error("InvalidRequest", "The specified copy range is invalid for the source object size")
     if last >= size:
         raise S3Error("InvalidArgument", f"Range specified is not valid for source object of size: {size}",
                       ArgumentName="x-amz-copy-source-range", ArgumentValue=raw)
@@ -146,7 +149,11 @@ def _parse_parts(body: bytes) -> list[CompletedPart]:
 
 async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    parts = _parse_parts(await read_small(req, MAX_COMPLETE_BODY))
+    body = await read_small(req, MAX_COMPLETE_BODY)
+    if not body.strip():
+        # S3 names an unknown upload before the missing part list (AWS: complete-exc, complete-exc-no-parts)
+        req.store.get_upload(req.bucket, req.key, _upload_id(req))
+    parts = _parse_parts(body)
     for part in parts:
         _check_part_number(req, part.part_number, str(part.part_number))
     condition = write_conditions(req)

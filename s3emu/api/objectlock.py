@@ -44,10 +44,11 @@ def _text(doc: dict[str, etree._Element], name: str) -> str | None:
     return None if elem is None else (elem.text or "").strip()
 
 
-async def _document(req: S3Request, root: str) -> etree._Element:
+async def _document(req: S3Request, root: str, empty: str = "MissingRequestBodyError") -> etree._Element:
+    """The request's XML document; `empty` is the error for no body at all."""
     body = await read_small(req, MAX_CONFIG_BODY)
     if not body:
-        raise S3Error("MissingRequestBodyError")
+        raise S3Error(empty)
     return parse(body, root)
 
 
@@ -141,7 +142,9 @@ async def get_object_retention(req: S3Request) -> web.StreamResponse:
 
 async def put_object_legal_hold(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    status = child_text(await _document(req, "LegalHold"), "Status")
+    # an empty PutObjectLegalHold is MalformedXML, even in a bucket without Object Lock (AWS:
+    # put-object-retention-empty in test_put_object_legal_hold_exc)
+    status = child_text(await _document(req, "LegalHold", empty="MalformedXML"), "Status")
     if status not in ("ON", "OFF"):
         raise S3Error("MalformedXML")
     req.store.put_object_legal_hold(req.bucket, req.key, req.param("versionId"), status)

@@ -15,10 +15,13 @@ from ..protocol import checksums, sse
 from ..protocol.dates import iso8601
 from ..protocol.headers import (
     RESPONSE_OVERRIDES,
+    check_canned_acl,
     check_read_conditions,
+    check_tagging,
     object_headers,
     object_meta,
     parse_range,
+    requested_storage_class,
 )
 from ..storage import ObjectInfo, Segment, StorageError
 from ..storage.errors import InvalidVersionId
@@ -42,6 +45,7 @@ MAX_DELETE_KEYS = 1000
 
 async def put_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
+    check_canned_acl(req.headers)
     meta = new_version_meta(req, put=True)
     size = declared_length(req)
     if size > req.config.max_object_size:
@@ -143,14 +147,14 @@ async def delete_objects(req: S3Request) -> web.StreamResponse:
     keys = [verbatim_text(obj, "Key") for obj in objects]
     if None in keys:
         raise S3Error("MalformedXML")
+    bypass = bypass_governance(req)
     results: list[tuple[str, Any]] = []
     for obj, key in zip(objects, keys):
         assert key is not None
         version_id = child_text(obj, "VersionId")
         try:
             check_key(key)
-            deleted = req.store.delete_object(req.bucket, key, version_id,
-                                              bypass_governance=bypass_governance(req))
+            deleted = req.store.delete_object(req.bucket, key, version_id, bypass_governance=bypass)
         except Exception as exc:  # one key's failure is reported in its own Error entry
             err = exc if isinstance(exc, S3Error) else S3Error.from_storage(exc) \
                 if isinstance(exc, StorageError) else S3Error("InternalError")
@@ -179,6 +183,7 @@ def verbatim_text(elem: Any, name: str) -> str | None:
 
 async def copy_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
+    check_canned_acl(req.headers)
     source = copy_source(req)
     directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
@@ -191,12 +196,12 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
         meta.pop("checksums", None)
         meta.pop("lock", None)
         meta["headers"].update(sse.requested(req.headers))  # the copy's own encryption, as asked
-        if "x-amz-storage-class" in req.headers:
-            meta["storage_class"] = object_meta(req.headers)["storage_class"]
+        # the copy's class is its own: STANDARD unless named (AWS: object-attrs-after-copy)
+        meta["storage_class"] = requested_storage_class(req.headers)
     if req.headers.get("x-amz-tagging-directive", "COPY").upper() == "REPLACE":
         meta.pop("tagging", None)
         if "x-amz-tagging" in req.headers:
-            meta["tagging"] = req.headers["x-amz-tagging"]
+            meta["tagging"] = check_tagging(req.headers["x-amz-tagging"])
     meta.update(write_lock(req))  # the copy's own Object Lock settings, never the source's
     meta.update(sse.write_fields(req.headers))  # and its own encryption
     same = (source.bucket, source.key) == (req.bucket, req.key)
@@ -214,7 +219,8 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
         raise S3Error("InvalidRequest", checksums.UNSUPPORTED)
     meta.update(checksums.object_fields(algorithm))
     info = await req.store.put_object(req.bucket, req.key, req.store.read_range(source, 0, source.size - 1),
-                                      meta=meta, size=source.size, algorithms=[algorithm])
+                                      meta=meta, size=source.size, algorithms=[algorithm],
+                                      condition=write_conditions(req))  # on the destination, as PutObject
     headers = {**version_headers(info), **copy_source_headers(req, source), **sse.response_headers(info.meta)}
     found = checksums.stored(info.meta)
     return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),

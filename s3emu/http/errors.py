@@ -92,7 +92,7 @@ class S3Error(Exception):
         default_status, default_message = ERRORS.get(code, (status or 500, code))
         self.code = code
         self.status = status or default_status
-        self.message = message or default_message
+        self.message = default_message if message is None else message  # "" is an empty <Message>, as S3 sends some
         self.fields = {k: v for k, v in fields.items() if v is not None}
         self.headers = headers or {}
         super().__init__(f"{code}: {self.message}")
@@ -143,6 +143,7 @@ STORAGE_ERRORS: dict[type[storage.StorageError], tuple[str, StorageMessage]] = {
                                  f"{e.expected} does not match what was computed: {e.actual}"),
     storage.ObjectExists: ("PreconditionFailed", None),
     storage.ETagMismatch: ("PreconditionFailed", None),
+    storage.ConditionalConflict: ("ConditionalRequestConflict", None),
     storage.ObjectLocked: ("AccessDenied", "Access Denied because object protected by object lock."),
     storage.NoObjectLockConfiguration: ("InvalidRequest", NO_LOCK_CONFIG),
     storage.VersioningNotEnabled: ("InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a "

@@ -3,7 +3,9 @@ the conditional and Range headers of reads."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Mapping
+from urllib.parse import parse_qsl
 
 from ..http.errors import S3Error
 from ..storage import ObjectInfo, ObjectMeta
@@ -71,13 +73,10 @@ def object_meta(headers: Mapping[str, str], *, streaming: bool = False) -> Objec
     if user_size > USER_META_LIMIT:
         raise S3Error("MetadataTooLarge", Size=user_size, MaxSizeAllowed=USER_META_LIMIT)
     user = {k: rfc2047.decode(v) for k, v in sent.items()}
-    asked_class = headers.get("x-amz-storage-class", "STANDARD")
-    if asked_class not in STORAGE_CLASSES:
-        raise S3Error("InvalidStorageClass", StorageClassRequested=asked_class)
-    meta: ObjectMeta = {"headers": kept, "user": user, "storage_class": asked_class}
+    meta: ObjectMeta = {"headers": kept, "user": user, "storage_class": requested_storage_class(headers)}
     tagging = headers.get("x-amz-tagging")
     if tagging is not None:
-        meta["tagging"] = tagging
+        meta["tagging"] = check_tagging(tagging)
     return meta
 
 
@@ -90,6 +89,38 @@ def reported_version_id(info: ObjectInfo) -> str | None:
     """The version id S3 reports for a version: none for the 'null' version
     of a bucket never versioned, 'null' once versioning was ever set."""
     return info.version_id if info.version_id != "null" or info.versioned else None
+
+
+CANNED_ACLS = ("private", "public-read", "public-read-write", "aws-exec-read", "authenticated-read",
+               "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write")
+
+
+def check_canned_acl(headers: Mapping[str, str]) -> None:
+    """x-amz-acl must name a canned ACL; S3 refuses any other with an empty
+    Message (AWS recordings put-object-canned-acl, put-bucket-canned-acl).
+    s3emu keeps no ACL: a valid one is accepted and ignored."""
+    acl = headers.get("x-amz-acl")
+    if acl is not None and acl not in CANNED_ACLS:
+        raise S3Error("InvalidArgument", "", ArgumentName="x-amz-acl", ArgumentValue=acl)
+
+
+def check_tagging(value: str) -> str:
+    """x-amz-tagging, URL-encoded key=value pairs: a key given twice is
+    InvalidArgument (AWS recording put-obj-duplicate-tagging)."""
+    keys = [k for k, _ in parse_qsl(value, keep_blank_values=True)]
+    if len(keys) != len(set(keys)):
+        raise S3Error("InvalidArgument", "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL "
+                      "query parameters without tag name duplicates.", ArgumentName="x-amz-tagging",
+                      ArgumentValue=value)
+    return value
+
+
+def requested_storage_class(headers: Mapping[str, str]) -> str:
+    """x-amz-storage-class of a write: STANDARD unless named, whatever a copy's source had."""
+    value = headers.get("x-amz-storage-class", "STANDARD")
+    if value not in STORAGE_CLASSES:
+        raise S3Error("InvalidStorageClass", StorageClassRequested=value)
+    return value
 
 
 def _utf8(name: str, value: str) -> str:
@@ -143,12 +174,16 @@ def lock_headers(info: ObjectInfo) -> dict[str, str]:
 def check_read_conditions(headers: Mapping[str, str], info: ObjectInfo, prefix: str = "") -> None:
     """If-Match / If-Unmodified-Since (412) and If-None-Match / If-Modified-Since
     (304), combined as RFC 7232 and S3 document. With prefix
-    'x-amz-copy-source-' the same for a copy source, where 304 becomes 412."""
+    'x-amz-copy-source-' the same for a copy source, where 304 becomes 412.
+    An If-Modified-Since later than now is ignored (AWS recording
+    obj-ignore-future-modified-since; RFC 9110 13.1.3)."""
     modified = int(info.last_modified)
     if_match = headers.get(prefix + "If-Match")
     if_none_match = headers.get(prefix + "If-None-Match")
     unmodified_since = parse_http_date(headers.get(prefix + "If-Unmodified-Since"))
     modified_since = parse_http_date(headers.get(prefix + "If-Modified-Since"))
+    if modified_since is not None and modified_since > time.time():
+        modified_since = None
     if if_match is not None:
         if not etag_matches(if_match, info.etag):
             raise S3Error("PreconditionFailed", Condition=prefix + "If-Match")

@@ -64,10 +64,11 @@ def write_fields(headers: Mapping[str, str]) -> ObjectMeta:
     CreateMultipartUpload); SSE-S3/KMS ride along in the stored headers, an
     SSE-C key is kept as its MD5."""
     sse = headers.get(SSE)
-    key_md5 = customer_key_md5(headers)
-    if sse is not None and key_md5 is not None:
+    if sse is not None and any(name.lower().startswith(CUSTOMER) for name in headers):
+        # said before the SSE-C headers are judged (AWS: put-obj-sse-c-both-encryption)
         raise _invalid("Server Side Encryption with Customer provided key is incompatible with the encryption "
                        "method specified", sse)
+    key_md5 = customer_key_md5(headers)
     if sse is not None and sse not in SSE_VALUES:
         raise _invalid("The encryption method specified is not supported", sse)
     if KMS_KEY in headers and not (sse or "").startswith("aws:kms"):

@@ -121,6 +121,11 @@ class ETagMismatch(PreconditionFailed):
     """A write that required the current version to have one of some ETags found another."""
 
 
+class ConditionalConflict(StorageError):
+    """A conditional CompleteMultipartUpload whose condition holds, but the key
+    was written or deleted after the upload began; fields: Condition, Key."""
+
+
 class ObjectLocked(StorageError):
     """A retention period or legal hold protects this version."""
 

@@ -30,7 +30,9 @@ class ObjectMeta(TypedDict, total=False):
 
 class UploadMeta(ObjectMeta, total=False):
     """What CreateMultipartUpload keeps for the object it will make
-    (`uploads.meta`): the same names as ObjectMeta."""
+    (`uploads.meta`): the same names as ObjectMeta, and one of its own."""
+
+    key_changed: bool  # the key was written or deleted since the upload began (not kept with the object)
 
 
 class LockRule(TypedDict, total=False):

@@ -17,6 +17,7 @@ from .digests import b64
 from .errors import (
     DataFileMissing,
     DataFileShort,
+    ConditionalConflict,
     DeleteMarkerHit,
     ETagMismatch,
     NoSuchKey,
@@ -62,16 +63,23 @@ class WriteCondition:
 
     if_match: Collection[str] | None = None
     if_none_match: bool = False
+    # set for a multipart upload whose key was written or deleted after it began
+    key_changed: bool = False
 
-    def check(self, current: ObjectInfo | None) -> None:
-        """ObjectExists, NoSuchKey or ETagMismatch when the condition does not hold."""
+    def check(self, current: ObjectInfo | None, key: str) -> None:
+        """ObjectExists, NoSuchKey or ETagMismatch when the condition does not
+        hold; ConditionalConflict when it holds but key_changed (S3 then
+        cannot tell which write the condition meant)."""
         if self.if_none_match and current is not None:
             raise ObjectExists()
         if self.if_match is not None:
             if current is None:
-                raise NoSuchKey()
+                raise NoSuchKey(Key=key)
             if "*" not in self.if_match and current.etag not in self.if_match:
                 raise ETagMismatch()
+        if self.key_changed and (self.if_match is not None or self.if_none_match):
+            raise ConditionalConflict(Condition="If-Match" if self.if_match is not None else "If-None-Match",
+                                      Key=key)
 
 
 ALWAYS = WriteCondition()
@@ -114,7 +122,8 @@ class Objects:
         new current version of key, after checking `condition`."""
         db = self.db
         b = self.buckets.get(bucket)
-        condition.check(self.current(bucket, key))
+        condition.check(self.current(bucket, key), key)
+        self.key_changed(bucket, key)
         version_id = new_version_id() if b.versioning == "Enabled" else "null"
         now = float(int(time.time()))  # S3 keeps object times to the second: listings agree with HEAD
         meta = with_default_retention(b, meta, now)
@@ -223,6 +232,7 @@ class Objects:
                 result = Deleted(None, False)
             else:
                 result = self.add_delete_marker(bucket, key, "Enabled" == b.versioning)
+            self.key_changed(bucket, key)
         self.garbage.collect()
         return result
 
@@ -237,6 +247,12 @@ class Objects:
             self.db.execute("UPDATE objects SET is_latest=1 WHERE id=(SELECT id FROM objects WHERE bucket=?"
                             " AND key=? ORDER BY seq DESC LIMIT 1)", (bucket, key))
         return Deleted(version_id, bool(row["delete_marker"]))
+
+    def key_changed(self, bucket: str, key: str) -> None:
+        """Inside a transaction: the key was written or deleted; uploads in
+        progress to it remember that, for their conditional Complete."""
+        self.db.execute("UPDATE uploads SET meta=json_set(meta, '$.key_changed', json('true'))"
+                        " WHERE bucket=? AND key=? AND state='open'", (bucket, key))
 
     def add_delete_marker(self, bucket: str, key: str, enabled: bool) -> Deleted:
         """Inside a transaction: a delete marker becomes the key's current
@@ -277,6 +293,7 @@ class Objects:
                 self.drop(obj.id)
             else:
                 self.add_delete_marker(obj.bucket, obj.key, versioning == "Enabled")
+            self.key_changed(obj.bucket, obj.key)
         self.garbage.collect()
         return True
 

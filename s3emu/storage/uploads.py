@@ -8,7 +8,7 @@ import hashlib
 import json
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import AsyncIterable, Callable, Iterable, Sequence
 
 from .blobs import BlobStore
@@ -175,6 +175,8 @@ class Uploads:
             meta: ObjectMeta = {**upload.meta, **(object_meta or {})}
             if checksum is not None:
                 meta.update(checksum(upload.meta, segments))
+            if meta.pop("key_changed", False):  # type: ignore[misc]
+                condition = replace(condition, key_changed=True)
             info = self.objects.insert_version(bucket, key, segments, etag, meta, len(segments), condition)
             # the listed parts' files now belong to the object; the rest are dropped
             adopted = {s.file for s in segments}
