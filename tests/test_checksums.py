@@ -241,10 +241,20 @@ def test_composite(mp: Any, mp_bucket: str, algorithm: str) -> None:
 def test_full_object(mp: Any, mp_bucket: str, algorithm: str) -> None:
     whole = checksum(algorithm, b"".join(PARTS))
     done = _multipart(mp, mp_bucket, "f", algorithm, "FULL_OBJECT", send_part_checksums=False,
-                      **{f"Checksum{algorithm}": whole})
+                      ChecksumType="FULL_OBJECT", **{f"Checksum{algorithm}": whole})
     assert done[f"Checksum{algorithm}"] == whole and done["ChecksumType"] == "FULL_OBJECT"
+    # the right value without its type named does not count (AWS: complete-part-only-checksum-algo)
+    with pytest.raises(ClientError) as e:
+        _multipart(mp, mp_bucket, "g", algorithm, "FULL_OBJECT", send_part_checksums=False,
+                   **{f"Checksum{algorithm}": whole})
+    assert (error(e.value)["Code"], error(e.value)["Message"]) == (
+        "BadDigest", f"The {algorithm.lower()} you specified did not match the calculated checksum.")
     got = mp.get_object(Bucket=mp_bucket, Key="f", ChecksumMode="ENABLED")
     assert got[f"Checksum{algorithm}"] == whole and got["Body"].read() == b"".join(PARTS)
+    # ?partNumber gives the part's checksum here too (AWS: get-object-part, FULL_OBJECT)
+    for n, data in enumerate(PARTS, 1):
+        part = mp.head_object(Bucket=mp_bucket, Key="f", PartNumber=n, ChecksumMode="ENABLED")
+        assert (part[f"Checksum{algorithm}"], part["ChecksumType"]) == (checksum(algorithm, data), "FULL_OBJECT")
 
 
 def test_full_object_wrong_whole_checksum_is_bad_digest(mp: Any, mp_bucket: str) -> None:
@@ -345,8 +355,11 @@ def test_complete_refusals(mp: Any, mp_bucket: str) -> None:
     assert (err["Code"], err["Message"]) == ("InvalidRequest", "The upload was created using a crc32 checksum. The "
                                              "complete request must include the checksum for each part. It was "
                                              "missing for part 1 in the request.")
+    # a part's checksum that does not match (AWS: complete-part-with-checksum)
     err = complete(upload_id, [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": checksum("CRC32", b"x")}])
-    assert (err["Code"], err["PartNumber"], err["UploadId"]) == ("InvalidPart", "1", upload_id)
+    assert (err["Code"], err["Message"]) == ("BadDigest", "The crc32 you specified for part 1 did not match what we "
+                                                          "received.")
+    assert "PartNumber" not in err and "UploadId" not in err
     err = complete(upload_id, [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": "nope"}])
     assert (err["Code"], err["Message"], err["ArgumentName"]) == (
         "InvalidArgument", "Invalid Base64 or multiple checksums present in request", "Checksum")

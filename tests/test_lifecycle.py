@@ -3,6 +3,8 @@ headers, and the reaper enforcing the rules (a lifecycle "day" is one second her
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
+import re
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -213,6 +215,47 @@ def test_abort_date_on_create_and_list_parts(c: Any, b: str) -> None:
     assert "AbortDate" not in plain and "AbortRuleId" not in plain
     for key, upload in (("tmp/x", created), ("keep/x", other), ("tmp/y", plain)):
         c.abort_multipart_upload(Bucket=b, Key=key, UploadId=upload["UploadId"])
+
+
+def test_transition_default_minimum_object_size(c: Any, b: str) -> None:
+    # AWS: test_s3_transition_default_minimum_object_size
+    rules = {"Rules": [{"ID": "all", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 7}}]}
+    put = c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration=rules,
+                                               TransitionDefaultMinimumObjectSize="varies_by_storage_class")
+    assert put["TransitionDefaultMinimumObjectSize"] == "varies_by_storage_class"
+    got = c.get_bucket_lifecycle_configuration(Bucket=b)
+    assert got["TransitionDefaultMinimumObjectSize"] == "varies_by_storage_class"
+    put = c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration=rules)
+    assert put["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
+    got = c.get_bucket_lifecycle_configuration(Bucket=b)
+    assert got["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
+    with pytest.raises(ClientError) as excinfo:
+        c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration=rules,
+                                             TransitionDefaultMinimumObjectSize="value")
+    assert error(excinfo) == (400, "InvalidRequest", "Invalid TransitionDefaultMinimumObjectSize found: value")
+
+
+def test_expiration_header_names_the_rule(c: Any, b: str) -> None:
+    # x-amz-expiration on PutObject, GET, HEAD, CopyObject and CompleteMultipartUpload of what a rule will
+    # expire (AWS: head-object-expiry, get-object-expiry): the day boundary after Days, and the rule's id
+    c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+        {"ID": "rule_number_one", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 7000}}]})
+    before = time.time()
+    put = c.put_object(Bucket=b, Key="tmp/k", Body=b"test")
+    answers = [put, c.head_object(Bucket=b, Key="tmp/k"), c.get_object(Bucket=b, Key="tmp/k"),
+               c.copy_object(Bucket=b, Key="tmp/c", CopySource={"Bucket": b, "Key": "tmp/k"})]
+    upload = c.create_multipart_upload(Bucket=b, Key="tmp/m")["UploadId"]
+    part = c.upload_part(Bucket=b, Key="tmp/m", UploadId=upload, PartNumber=1, Body=b"x")
+    answers.append(c.complete_multipart_upload(Bucket=b, Key="tmp/m", UploadId=upload,
+                                               MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}))
+    for answer in answers:
+        match = re.fullmatch(r'expiry-date="([^"]+)", rule-id="rule_number_one"', answer["Expiration"])
+        assert match, answer["Expiration"]
+        due = email.utils.parsedate_to_datetime(match.group(1)).timestamp()
+        assert before + 7000 * DAY - 1 <= due <= time.time() + 7001 * DAY
+    # nothing for what no rule covers
+    assert "Expiration" not in c.put_object(Bucket=b, Key="keep/k", Body=b"x")
+    assert "Expiration" not in c.head_object(Bucket=b, Key="keep/k")
 
 
 # -- the reaper -------------------------------------------------------------------------------------

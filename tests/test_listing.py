@@ -169,6 +169,18 @@ def test_fetch_owner(s3: Any, listed: str) -> None:
     assert all(list(o["Owner"]) == ["ID"] for o in page["Contents"])  # S3 no longer sends DisplayName
 
 
+def test_timestamps_and_region_header(s3: Any, server: ServerProcess, listed: str) -> None:
+    # S3's timestamps are whole seconds, ".000Z" (AWS: test_s3_timestamp_precision), and a listing says the
+    # bucket's region (AWS: test_region_header_exists_outside_us_east_1)
+    for query in ("?list-type=2", ""):
+        raw = request(server.endpoint, "GET", f"/{listed}{query}")
+        stamps = [e.text for e in xml(raw.body).iter("{*}LastModified")]
+        assert stamps and all(t.endswith(".000Z") and len(t) == 24 for t in stamps)
+        assert raw.headers["x-amz-bucket-region"] == "us-east-1"
+    created = [e.text for e in xml(request(server.endpoint, "GET", "/").body).iter("{*}CreationDate")]
+    assert created and all(t.endswith(".000Z") for t in created)
+
+
 def test_entry_fields(s3: Any, listed: str) -> None:
     obj = s3.list_objects_v2(Bucket=listed, Prefix="e")["Contents"][0]
     head = s3.head_object(Bucket=listed, Key="e")

@@ -710,6 +710,25 @@ def test_write_refusals_as_recorded(s3: Any, server: ServerProcess, bucket: str)
     assert absent(s3, bucket, "t")
 
 
+def test_archived_objects_are_not_readable(s3: Any, server: ServerProcess, bucket: str) -> None:
+    # GLACIER and DEEP_ARCHIVE objects need a restore first (AWS: get-object-invalid-state); HEAD still answers
+    for storage_class in ("GLACIER", "DEEP_ARCHIVE"):
+        s3.put_object(Bucket=bucket, Key=storage_class, Body=b"cold", StorageClass=storage_class)
+        reply = request(server.endpoint, "GET", f"/{bucket}/{storage_class}")
+        err = reply.error()
+        assert (reply.status, err["Code"], err["StorageClass"]) == (403, "InvalidObjectState", storage_class)
+        assert err["Message"] == "The operation is not valid for the object's storage class"
+        assert reply.headers["x-amz-storage-class"] == storage_class
+        assert s3.head_object(Bucket=bucket, Key=storage_class)["StorageClass"] == storage_class
+    s3.put_object(Bucket=bucket, Key="ir", Body=b"warm", StorageClass="GLACIER_IR")
+    assert s3.get_object(Bucket=bucket, Key="ir")["Body"].read() == b"warm"
+    # a general purpose bucket takes no OUTPOSTS objects (AWS: put-object-outposts)
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="o", Body=b"x", StorageClass="OUTPOSTS")
+    assert error_of(exc) == ("InvalidStorageClass", 400)
+    assert exc.value.response["Error"]["StorageClassRequested"] == "OUTPOSTS"
+
+
 def test_self_copy(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=BODY, Metadata={"a": "1"})
     with pytest.raises(ClientError) as exc:

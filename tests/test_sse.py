@@ -249,9 +249,16 @@ def test_ssec_multipart_every_part_needs_the_key(mp: Any, mp_bucket: str) -> Non
     done = mp.complete_multipart_upload(Bucket=mp_bucket, Key="k", UploadId=upload_id,
                                         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
     assert "SSECustomerKeyMD5" not in done
+    # an SSE-C upload that named no checksum algorithm has none (AWS: test_multipart_upload_sse_c)
+    assert not [k for k in done if k.startswith("Checksum")]
     with pytest.raises(ClientError):
         mp.get_object(Bucket=mp_bucket, Key="k")
-    assert mp.get_object(Bucket=mp_bucket, Key="k", **ssec())["Body"].read() == data
+    got = mp.get_object(Bucket=mp_bucket, Key="k", ChecksumMode="ENABLED", **ssec())
+    assert got["Body"].read() == data and not [k for k in got if k.startswith("Checksum")]
+    # nor does a copy made SSE-C say one (AWS: copy-obj-sse-c)
+    copied = mp.copy_object(Bucket=mp_bucket, Key="c", CopySource={"Bucket": mp_bucket, "Key": "k"},
+                            CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=KEY, **ssec())
+    assert not [k for k in copied["CopyObjectResult"] if k.startswith("Checksum")]
 
 
 def test_key_on_a_part_of_a_plain_upload_is_refused(mp: Any, mp_bucket: str) -> None:

@@ -310,6 +310,10 @@ def test_copy_from_an_old_version(s3: Any, server: ServerProcess, bucket: str) -
     got = s3.get_object(Bucket=bucket, Key="dst")
     assert got["Body"].read() == b"old bytes" and got["Metadata"] == {"n": "1"}
     assert got["VersionId"] == copy["VersionId"]
+    # the current version copied onto itself unchanged is refused here too (AWS: test_s3_copy_object_in_place_versioned)
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="src", CopySource={"Bucket": bucket, "Key": "src"})
+    assert error_of(exc) == ("InvalidRequest", 400)
     # restoring an old version over the current one is a copy onto itself
     restore = s3.copy_object(Bucket=bucket, Key="src", CopySource={"Bucket": bucket, "Key": "src", "VersionId": v1})
     assert s3.get_object(Bucket=bucket, Key="src")["Body"].read() == b"old bytes"

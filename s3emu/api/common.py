@@ -17,7 +17,7 @@ from ..protocol.dates import http_date, parse_iso8601
 from ..protocol.headers import check_read_conditions, object_meta, parse_etags, reported_version_id
 from ..storage import LockState, ObjectInfo, ObjectMeta, Page, UploadInfo, WriteCondition
 from ..storage.errors import DeleteMarkerHit
-from ..storage.lifecycle import abort_date, rules_of
+from ..storage.lifecycle import abort_date, expiration, rules_of
 
 
 def write_conditions(req: S3Request) -> WriteCondition:
@@ -219,6 +219,20 @@ async def configuration_body(req: S3Request, max_bytes: int) -> bytes:
     body = await read_small(req, max_bytes)
     checksums.check_document(req.headers, req.auth, body)
     return body
+
+
+def expiration_headers(req: S3Request, info: ObjectInfo) -> dict[str, str]:
+    """x-amz-expiration for a current version a lifecycle rule will expire
+    (PutObject, GET, HEAD, CopyObject, CompleteMultipartUpload), as S3 words it:
+    expiry-date="Fri, 23 Dec 2012 00:00:00 GMT", rule-id="..." (AWS: head-object-expiry)."""
+    assert req.bucket is not None
+    config = req.store.get_bucket(req.bucket).config
+    if not config.get("lifecycle") or not info.is_latest:
+        return {}
+    due = expiration(rules_of(config), info, req.config.lifecycle_day_seconds)
+    if due is None:
+        return {}
+    return {"x-amz-expiration": f'expiry-date="{http_date(due[0])}", rule-id="{due[1]}"'}
 
 
 def abort_headers(req: S3Request, upload: UploadInfo) -> dict[str, str]:

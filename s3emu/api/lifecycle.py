@@ -23,7 +23,9 @@ from .common import configuration_body
 MAX_BODY = 1024 * 1024
 MAX_RULES = 1000
 # S3 answers with this since 2024; every rule here applies to objects of any size
-SIZE_HEADER = {"x-amz-transition-default-minimum-object-size": "all_storage_classes_128K"}
+SIZE = "x-amz-transition-default-minimum-object-size"
+SIZE_DEFAULT = "all_storage_classes_128K"
+SIZES = (SIZE_DEFAULT, "varies_by_storage_class")
 
 _RULE_ELEMENTS = {"ID", "Status", "Filter", "Prefix", "Expiration", "Transition", "NoncurrentVersionTransition",
                   "NoncurrentVersionExpiration", "AbortIncompleteMultipartUpload"}
@@ -244,17 +246,26 @@ def parse_lifecycle(body: bytes) -> Tree:
 async def put_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     body = await configuration_body(req, MAX_BODY)
+    # the bucket's TransitionDefaultMinimumObjectSize, echoed by Put and Get (AWS:
+    # test_s3_transition_default_minimum_object_size)
+    size = req.headers.get(SIZE, SIZE_DEFAULT)
+    if size not in SIZES:
+        raise S3Error("InvalidRequest", f"Invalid TransitionDefaultMinimumObjectSize found: {size}")
     req.store.set_bucket_config(req.bucket, "lifecycle", parse_lifecycle(body))
-    return empty_response(headers=SIZE_HEADER)
+    req.store.set_bucket_config(req.bucket, "transition_default_minimum_object_size",
+                                None if size == SIZE_DEFAULT else size)
+    return empty_response(headers={SIZE: size})
 
 
 async def get_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    tree = req.store.get_bucket(req.bucket).config.get("lifecycle")
+    config = req.store.get_bucket(req.bucket).config
+    tree = config.get("lifecycle")
     if not tree:
         raise S3Error("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", status=404,
                       BucketName=req.bucket)
-    return xml_response("LifecycleConfiguration", tree, headers=SIZE_HEADER)
+    size = config.get("transition_default_minimum_object_size") or SIZE_DEFAULT
+    return xml_response("LifecycleConfiguration", tree, headers={SIZE: size})
 
 
 async def delete_bucket_lifecycle(req: S3Request) -> web.StreamResponse:

@@ -59,7 +59,7 @@ async def list_objects_v2(req: S3Request) -> web.StreamResponse:
         ("StartAfter", q.enc(start_after) if req.param("start-after") is not None and token is None else None),
         ("EncodingType", req.param("encoding-type")),
         *_page_fields(page, q, owner),
-    ])
+    ], headers=_region_header(req))
 
 
 async def list_objects(req: S3Request) -> web.StreamResponse:
@@ -80,4 +80,10 @@ async def list_objects(req: S3Request) -> web.StreamResponse:
         ("IsTruncated", page.is_truncated),
         ("EncodingType", req.param("encoding-type")),
         *_page_fields(page, q, True),
-    ])
+    ], headers=_region_header(req))
+
+
+def _region_header(req: S3Request) -> dict[str, str]:
+    """x-amz-bucket-region, which S3 sends with a listing (AWS: test_region_header_exists_outside_us_east_1)."""
+    assert req.bucket is not None
+    return {"x-amz-bucket-region": req.store.get_bucket(req.bucket).region}

@@ -22,6 +22,7 @@ from .common import (
     abort_headers,
     copy_source,
     copy_source_headers,
+    expiration_headers,
     listing_query,
     new_version_headers,
     new_version_meta,
@@ -171,7 +172,8 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
     return xml_response("CompleteMultipartUploadResult", [
         ("Location", location), ("Bucket", req.bucket), ("Key", req.key), ("ETag", f'"{info.etag}"'),
         *checksums.object_fields_xml(info)],
-        headers={**new_version_headers(info), **sse.response_headers(info.meta, customer=False)})
+        headers={**new_version_headers(info), **sse.response_headers(info.meta, customer=False),
+                 **expiration_headers(req, info)})
 
 
 async def abort_multipart_upload(req: S3Request) -> web.StreamResponse:

@@ -39,6 +39,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "InvalidEncryptionAlgorithmError": (400, "The Encryption request you specified is not valid. Supported value: "
                                              "AES256."),
     "InvalidLocationConstraint": (400, "The specified location-constraint is not valid"),
+    "InvalidObjectState": (403, "The operation is not valid for the object's storage class"),
     "InvalidPart": (400, "One or more of the specified parts could not be found.  The part may not have been "
                          "uploaded, or the specified entity tag may not match the part's entity tag."),
     "InvalidPartNumber": (416, "The requested partnumber is not satisfiable"),

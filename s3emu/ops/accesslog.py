@@ -29,7 +29,7 @@ class AccessLogger(AbstractAccessLogger):
             return  # health checks and metric scrapes stay out of the log and the counts
         app = request.app  # type: ignore[attr-defined]
         entry = {
-            "time": iso8601(time.time()),
+            "time": iso8601(time.time(), exact=True),
             "request_id": req.request_id,
             "operation": req.operation or "-",
             "bucket": req.bucket,

@@ -198,15 +198,16 @@ def check_mode(headers: Headers) -> bool:
 
 
 def read_headers(info: ObjectInfo, part: Segment | None, byte_range: tuple[int, int] | None) -> dict[str, str]:
-    """The checksum a GET/HEAD returns: a COMPOSITE object's part for
-    ?partNumber, otherwise the object's, and only when the whole object is sent."""
+    """The checksum a GET/HEAD returns: the part's for ?partNumber of a
+    multipart object, otherwise the object's, and only when the whole object is sent."""
     found = stored(info.meta)
     if found is None:
         return {}
     algorithm, _, checksum_type = found
     if part is not None and info.parts_count:
+        # the part's own checksum, COMPOSITE or FULL_OBJECT (AWS: get-object-part in test_get_object_part_checksum)
         value = part.checksums.get(algorithm)
-        return headers(algorithm, value, checksum_type) if checksum_type == "COMPOSITE" and value else {}
+        return headers(algorithm, value, checksum_type) if value else {}
     if byte_range is not None and byte_range != (0, info.size - 1):
         return {}
     return headers(*found)
@@ -301,6 +302,9 @@ def complete_finisher(headers: Headers, upload_id: str, parts: list[CompletedPar
             raise S3Error("InvalidRequest", f"The upload was created using the {checksum_type or 'null'} checksum "
                                             "mode. The complete request must use the same checksum mode.")
         _check_parts(upload_id, algorithm, checksum_type, parts, segments)
+        if algorithm is None and upload_meta.get("sse_c"):
+            # an SSE-C upload that named no algorithm gets no default checksum (AWS: test_multipart_upload_sse_c)
+            return {"checksum_algorithm": None, "checksum_type": None}
         algorithm = algorithm or DEFAULT_ALGORITHM
         checksum_type = checksum_type or "FULL_OBJECT"
         values = [s.checksums.get(algorithm) for s in segments]
@@ -312,6 +316,11 @@ def complete_finisher(headers: Headers, upload_id: str, parts: list[CompletedPar
         else:
             value = full_object(algorithm, [(v, s.size) for v, s in zip(values, segments)])  # type: ignore[misc]
         if whole is not None and upload_meta.get("checksum_algorithm"):
+            if checksum_type == "FULL_OBJECT" and (asked_type is None or whole != (algorithm, value)):
+                # a FULL_OBJECT value counts only with its type named; anything else does not match
+                # (AWS: complete-part-only-checksum-algo, complete-part-bad-checksum-algo)
+                raise S3Error("BadDigest", f"The {algorithm.lower()} you specified did not match the calculated "
+                                           "checksum.")
             _check_whole(algorithm, value, whole)
         return {"checksum_algorithm": algorithm, "checksum_type": checksum_type, "checksums": {algorithm: value}}
     return finish
@@ -321,6 +330,10 @@ def _check_parts(upload_id: str, algorithm: str | None, checksum_type: str | Non
                  segments: list[Segment]) -> None:
     for part, segment in zip(parts, segments):
         sent = part.checksums
+        if algorithm in sent and sent[algorithm] != segment.checksums.get(algorithm):
+            # AWS: complete-part-with-checksum
+            raise S3Error("BadDigest", f"The {algorithm.lower()} you specified for part {part.part_number} did not "
+                                       "match what we received.")
         wrong = any(a != algorithm or v != segment.checksums.get(a) for a, v in sent.items())
         if wrong:
             raise S3Error("InvalidPart", UploadId=upload_id, PartNumber=part.part_number,

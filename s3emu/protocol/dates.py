@@ -21,11 +21,12 @@ def parse_http_date(value: str | None) -> float | None:
         return None
 
 
-def iso8601(ts: float, *, millis: bool = True) -> str:
-    """ISO 8601 in UTC as S3 writes it: 2009-10-12T17:50:30.000Z, or without
-    milliseconds 2009-10-12T17:50:30Z."""
+def iso8601(ts: float, *, millis: bool = True, exact: bool = False) -> str:
+    """ISO 8601 in UTC as S3 writes it: 2009-10-12T17:50:30.000Z, whole seconds
+    (AWS: test_s3_timestamp_precision); `exact` keeps the milliseconds (logs),
+    without `millis` 2009-10-12T17:50:30Z."""
     text = dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{int(ts * 1000) % 1000:03d}Z" if millis else f"{text}Z"
+    return f"{text}.{int(ts * 1000) % 1000 if exact else 0:03d}Z" if millis else f"{text}Z"
 
 
 def parse_iso8601(text: str) -> dt.datetime:

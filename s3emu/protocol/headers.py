@@ -17,8 +17,11 @@ STORED_HEADERS = ("Content-Type", "Content-Encoding", "Content-Disposition", "Co
                   "Cache-Control", "Expires", "x-amz-website-redirect-location",
                   "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
                   "x-amz-server-side-encryption-bucket-key-enabled")
+# the classes a general purpose bucket takes (OUTPOSTS is refused: AWS recording put-object-outposts)
 STORAGE_CLASSES = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-                   "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE")
+                   "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE")
+# objects in these are archived: not readable until restored, which s3emu does not do
+ARCHIVED = ("GLACIER", "DEEP_ARCHIVE")
 USER_META_LIMIT = 2048
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 

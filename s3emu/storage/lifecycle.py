@@ -138,17 +138,24 @@ def object_tags(meta: ObjectMeta) -> dict[str, str]:
     return dict(parse_qsl(meta.get("tagging") or "", keep_blank_values=True))
 
 
-def expiry_of(rules: Iterable[Rule], obj: ObjectInfo, day_seconds: float) -> float | None:
-    """When the current version `obj` expires under the rules, if ever."""
+def expiration(rules: Iterable[Rule], obj: ObjectInfo, day_seconds: float) -> tuple[float, str] | None:
+    """When the current version `obj` expires under the rules, if ever, and
+    by which rule: the earliest applies."""
     times = []
     for r in rules:
         if not r.covers(obj.key, object_tags(obj.meta), obj.size):
             continue
         if r.expiration_days is not None:
-            times.append(day_boundary(obj.last_modified + r.expiration_days * day_seconds, day_seconds))
+            times.append((day_boundary(obj.last_modified + r.expiration_days * day_seconds, day_seconds), r.id))
         if r.expiration_date is not None:
-            times.append(r.expiration_date)
+            times.append((r.expiration_date, r.id))
     return min(times) if times else None
+
+
+def expiry_of(rules: Iterable[Rule], obj: ObjectInfo, day_seconds: float) -> float | None:
+    """When the current version `obj` expires under the rules, if ever."""
+    found = expiration(rules, obj, day_seconds)
+    return found[0] if found else None
 
 
 @dataclass

@@ -50,4 +50,5 @@ class BucketConfig(TypedDict, total=False):
     cors: list[dict[str, Any]]  # CORS rules, one dict each
     object_lock: LockRule  # {} when Object Lock is on without a default retention
     mfa_delete: str  # "Enabled" or "Disabled", as PutBucketVersioning set it
+    transition_default_minimum_object_size: str  # absent: all_storage_classes_128K
     location_constraint: str  # CreateBucket's LocationConstraint where it differs from the region (EU)
