@@ -249,7 +249,8 @@ def test_conditional_put(s3: Any, bucket: str) -> None:
      "Multiple conditional request headers present in the request"),
     ({"IfMatch": '"abc"', "IfNoneMatch": "*"}, "If-Match,If-None-Match",
      "Multiple conditional request headers present in the request"),
-    ({"IfNoneMatch": '"abc"'}, "If-None-Match", "We don't accept the provided value of If-None-Match header for this API"),
+    ({"IfNoneMatch": '"abc"'}, "If-None-Match",
+     "We don't accept the provided value of If-None-Match header for this API"),
 ])
 def test_conditional_put_forms_not_implemented(s3: Any, bucket: str, conditions: dict[str, str], header: str,
                                                detail: str) -> None:

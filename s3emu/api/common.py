@@ -115,7 +115,7 @@ def bypass_governance(req: S3Request) -> bool:
     if not req.store.get_bucket(req.bucket).object_lock:
         raise S3Error("InvalidArgument", "x-amz-bypass-governance-retention is only applicable to Object Lock "
                                          "enabled buckets.", ArgumentName="x-amz-bypass-governance-retention")
-    return raw.lower() == "true"
+    return bool(raw.lower() == "true")
 
 
 def _date(text: str) -> float:

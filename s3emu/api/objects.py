@@ -164,8 +164,8 @@ async def delete_objects(req: S3Request) -> web.StreamResponse:
         except Exception as exc:  # one key's failure is reported in its own Error entry
             err = exc if isinstance(exc, S3Error) else S3Error.from_storage(exc) \
                 if isinstance(exc, StorageError) else S3Error("InternalError")
-            if isinstance(exc, InvalidVersionId):
-                err = S3Error("NoSuchVersion")  # here S3 says so of a malformed id (AWS: delete-object-wrong-version-id)
+            if isinstance(exc, InvalidVersionId):  # S3 says so of a malformed id here (AWS recording)
+                err = S3Error("NoSuchVersion")
             results.append(("Error", [("Key", key), ("VersionId", version_id), ("Code", err.code),
                                       ("Message", err.message)]))
             continue

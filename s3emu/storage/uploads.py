@@ -172,10 +172,11 @@ class Uploads:
             if expected_size is not None and expected_size != size:
                 raise ObjectSizeMismatch(expected_size, size)
             etag = multipart_etag(s.etag for s in segments)
-            meta: ObjectMeta = {**upload.meta, **(object_meta or {})}
+            kept = {k: v for k, v in upload.meta.items() if k != "key_changed"}
+            meta: ObjectMeta = {**kept, **(object_meta or {})}  # type: ignore[typeddict-item]
             if checksum is not None:
                 meta.update(checksum(upload.meta, segments))
-            if meta.pop("key_changed", False):  # type: ignore[misc]
+            if upload.meta.get("key_changed"):
                 condition = replace(condition, key_changed=True)
             info = self.objects.insert_version(bucket, key, segments, etag, meta, len(segments), condition)
             # the listed parts' files now belong to the object; the rest are dropped
