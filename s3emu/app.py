@@ -11,6 +11,7 @@ from aiohttp.client_exceptions import ClientPayloadError
 
 from .api import OPERATIONS
 from .api.cors import add_headers as add_cors_headers
+from .auth.access import authorize
 from .auth.verify import authenticate
 from .config import Config
 from .http.addressing import check_key, host_bucket, split_path
@@ -48,6 +49,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         req.operation = resolve(request.method, req.bucket, req.key, request.query, request.headers)
         if req.operation is not Operation.PreflightRequest:  # browsers send preflights unsigned
             req.auth = await authenticate(req)
+        authorize(req)
         await inject(req, request.app[FAULTS])  # injected failures strike before anything is stored
         handler = OPERATIONS.get(req.operation)
         if handler is None:

@@ -10,6 +10,7 @@ from aiohttp import web
 from ..http.operations import Operation as Op
 from ..http.request import S3Request
 from . import (
+    access,
     attributes,
     buckets,
     cors,
@@ -27,6 +28,20 @@ Handler = Callable[[S3Request], Awaitable[web.StreamResponse]]
 
 OPERATIONS: Final[Mapping[Op, Handler]] = {
     Op.AbortMultipartUpload: multipart.abort_multipart_upload,
+    Op.DeleteBucketOwnershipControls: access.delete_bucket_ownership_controls,
+    Op.DeleteBucketPolicy: access.delete_bucket_policy,
+    Op.DeletePublicAccessBlock: access.delete_public_access_block,
+    Op.GetBucketAcl: access.get_bucket_acl,
+    Op.GetBucketOwnershipControls: access.get_bucket_ownership_controls,
+    Op.GetBucketPolicy: access.get_bucket_policy,
+    Op.GetBucketPolicyStatus: access.get_bucket_policy_status,
+    Op.GetObjectAcl: access.get_object_acl,
+    Op.GetPublicAccessBlock: access.get_public_access_block,
+    Op.PutBucketAcl: access.put_bucket_acl,
+    Op.PutBucketOwnershipControls: access.put_bucket_ownership_controls,
+    Op.PutBucketPolicy: access.put_bucket_policy,
+    Op.PutObjectAcl: access.put_object_acl,
+    Op.PutPublicAccessBlock: access.put_public_access_block,
     Op.CompleteMultipartUpload: multipart.complete_multipart_upload,
     Op.CopyObject: objects.copy_object,
     Op.CreateBucket: buckets.create_bucket,

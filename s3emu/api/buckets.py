@@ -16,7 +16,16 @@ from ..protocol import regions
 from ..protocol.dates import iso8601
 from ..protocol.headers import check_canned_acl
 from ..storage.errors import BucketAlreadyOwnedByYou, BucketNotEmpty
-from .common import OWNER, decode_token, encode_token, request_region
+from .common import (
+    bucket_owner_id,
+    caller,
+    decode_token,
+    encode_token,
+    new_bucket_config,
+    owner_fields,
+    request_region,
+    stored_owner,
+)
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -62,8 +71,9 @@ async def create_bucket(req: S3Request) -> web.StreamResponse:
     check_bucket_name(req.bucket)
     region, constraint = _location(req, await read_small(req, 64 * 1024))
     lock = req.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true"
+    config = new_bucket_config(req)
     try:
-        req.store.create_bucket(req.bucket, region, object_lock=lock)
+        req.store.create_bucket(req.bucket, region, object_lock=lock, owner=stored_owner(req), config=config)
     except BucketAlreadyOwnedByYou:
         # us-east-1 keeps its legacy answer: creating a bucket you own there again is a 200 that changes nothing
         if region != regions.US_EAST_1 or req.store.get_bucket(req.bucket).region != regions.US_EAST_1:
@@ -118,14 +128,15 @@ async def list_buckets(req: S3Request) -> web.StreamResponse:
     max_buckets = req.int_param("max-buckets", 10000, lo=1, hi=10000, clamp=False)
     token = req.param("continuation-token")
     after = decode_token(token) if token else ""
-    buckets = [b for b in req.store.list_buckets()
-               if b.name.startswith(prefix) and b.name > after and (region is None or b.region == region)]
+    me = caller(req).canonical_id
+    buckets = [b for b in req.store.list_buckets() if bucket_owner_id(req, b) == me
+               and b.name.startswith(prefix) and b.name > after and (region is None or b.region == region)]
     page, more = buckets[:max_buckets], len(buckets) > max_buckets
     # BucketRegion only answers a request with a parameter (AWS API reference, Bucket)
     with_region = any(name in req.query for name in LIST_BUCKETS_PARAMS)
     # element order as S3 sends it: Owner, Buckets, ContinuationToken, Prefix
     return xml_response("ListAllMyBucketsResult", [
-        ("Owner", OWNER),
+        ("Owner", owner_fields(me or "")),
         ("Buckets", [("Bucket", [("Name", b.name), ("CreationDate", iso8601(b.created)),
                                  ("BucketRegion", b.region if with_region else None),
                                  ("BucketArn", regions.bucket_arn(b.name))]) for b in page]),

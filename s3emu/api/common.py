@@ -9,13 +9,17 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import quote, unquote_plus
 
+from ..access import acl
+from ..access.decide import BLOCK_FLAGS, ENFORCED, OWNERSHIPS
+from ..access.principals import Directory, Principal, directory_for
 from ..http.body import read_small
 from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
 from ..protocol import checksums, sse
 from ..protocol.dates import http_date, parse_iso8601
 from ..protocol.headers import check_read_conditions, object_meta, parse_etags, reported_version_id
-from ..storage import LockState, ObjectInfo, ObjectMeta, Page, UploadInfo, WriteCondition
+from ..storage import BucketInfo, LockState, ObjectInfo, ObjectMeta, Page, UploadInfo, WriteCondition
+from ..storage.meta import BucketConfig, UploadMeta
 from ..storage.errors import DeleteMarkerHit
 from ..storage.lifecycle import abort_date, expiration, rules_of
 
@@ -164,10 +168,10 @@ def write_lock(req: S3Request, *, put: bool = False) -> ObjectMeta:
 def new_version_meta(req: S3Request, *, put: bool = False) -> ObjectMeta:
     """What a PutObject (put) or CreateMultipartUpload keeps for the version it
     makes: the stored headers, user metadata and storage class, its Object Lock
-    settings and its encryption."""
+    settings, its encryption, and its owner and ACL (write_ownership)."""
     streaming = getattr(req.auth, "aws_chunked", False)
     return {**object_meta(req.headers, streaming=streaming), **write_lock(req, put=put),
-            **sse.write_fields(req.headers)}
+            **sse.write_fields(req.headers), **write_ownership(req)}
 
 
 def _has_checksum(req: S3Request) -> bool:
@@ -245,12 +249,56 @@ def abort_headers(req: S3Request, upload: UploadInfo) -> dict[str, str]:
     return {"x-amz-abort-date": http_date(due[0]), "x-amz-abort-rule-id": due[1]}
 
 
-# The one owner of every bucket and object. S3 no longer sends DisplayName (AWS recordings of 2025-26:
-# Owner carries only ID in every listing).
-OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
-OWNER = [("ID", OWNER_ID)]
-# who started a multipart upload: S3 still names it with a DisplayName
-INITIATOR = [("ID", OWNER_ID), ("DisplayName", "s3emu")]
+# --- who owns what --------------------------------------------------------------------------------
+# Buckets, objects and uploads name their owner by canonical id; None (rows
+# written before accounts, and everything the default account writes) is the
+# default account. S3 no longer sends an Owner's DisplayName (AWS recordings
+# of 2025-26: Owner carries only ID in every listing).
+
+def directory(req: S3Request) -> Directory:
+    return directory_for(req.config)
+
+
+def caller(req: S3Request) -> Principal:
+    """Who makes the request (the default account when nothing decided it yet)."""
+    return req.principal or directory(req).principal(req.access_key)
+
+
+def owner_fields(canonical_id: str) -> list[tuple[str, str]]:
+    """An Owner element's children."""
+    return [("ID", canonical_id)]
+
+
+def stored_owner(req: S3Request, principal: Principal | None = None) -> str | None:
+    """What a new row records as its owner: None for the default account."""
+    principal = principal or caller(req)
+    if principal.account is None or principal.canonical_id == directory(req).default.canonical_id:
+        return None
+    return principal.canonical_id
+
+
+def bucket_owner_id(req: S3Request, bucket: BucketInfo) -> str:
+    return bucket.owner or directory(req).default.canonical_id
+
+
+def object_owner_id(req: S3Request, bucket: BucketInfo, meta: ObjectMeta) -> str:
+    """An object's owner: its writer, or the bucket owner when the bucket enforces ownership."""
+    if bucket.config.get("ownership") == "BucketOwnerEnforced":
+        return bucket_owner_id(req, bucket)
+    return meta.get("owner") or directory(req).default.canonical_id
+
+
+def owner_of_objects(req: S3Request) -> Callable[[ObjectMeta], list[tuple[str, str]]]:
+    """For listings: the Owner fields of an object of the request's bucket, from its meta."""
+    assert req.bucket is not None
+    bucket = req.store.get_bucket(req.bucket)
+    return lambda meta: owner_fields(object_owner_id(req, bucket, meta))
+
+
+def initiator_fields(req: S3Request, meta: UploadMeta) -> list[tuple[str, str]]:
+    """Who started a multipart upload: S3 still names it with a DisplayName."""
+    account = directory(req).by_canonical_id(meta.get("initiator"))
+    return [("ID", account.canonical_id), ("DisplayName", account.display_name)]
 
 
 def request_region(req: S3Request) -> str:
@@ -276,3 +324,80 @@ def decode_token(token: str) -> str:
         raise S3Error("InvalidArgument", "The continuation token provided is incorrect",
                       ArgumentName="continuation-token")
     return name
+
+
+# --- defaults and the ACLs of writes ---------------------------------------------------------------
+
+def new_bucket_config(req: S3Request) -> BucketConfig:
+    """The ownership, public access block and ACL CreateBucket gives a bucket:
+    S3's defaults since April 2023 (BucketOwnerEnforced, every public access
+    flag on) unless the server runs with legacy_permissions (no controls,
+    ACLs enabled, no block); x-amz-object-ownership and ACL headers on top."""
+    ownership = req.headers.get("x-amz-object-ownership")
+    if ownership is not None and ownership not in OWNERSHIPS:
+        raise S3Error("InvalidArgument", f"Invalid x-amz-object-ownership header: {ownership}",
+                      ArgumentName="x-amz-object-ownership")
+    config: BucketConfig = {}
+    if not req.config.legacy_permissions:
+        config["ownership"] = ENFORCED
+        config["public_access_block"] = dict.fromkeys(BLOCK_FLAGS, True)
+    if ownership is not None:
+        config["ownership"] = ownership
+    owner = caller(req).canonical_id or ""
+    grants = acl.from_headers(req.headers, directory(req), owner)
+    if grants is not None:
+        if config.get("ownership") == ENFORCED and not acl.only_owner_full_control(grants, owner):
+            raise S3Error("InvalidBucketAclWithObjectOwnership")
+        if config.get("public_access_block", {}).get("BlockPublicAcls") and acl.is_public(grants):
+            raise S3Error("InvalidBucketAclWithBlockPublicAccessError")
+        if grants != [acl.user(owner, "FULL_CONTROL")]:
+            config["acl"] = grants
+    return config
+
+
+def check_acl_allowed(bucket: BucketInfo, grants: list[acl.Grant], owner: str) -> None:
+    """A bucket whose ACLs are disabled takes only bucket-owner-full-control
+    (AccessControlListNotSupported); BlockPublicAcls refuses a public one."""
+    if bucket.config.get("ownership") == ENFORCED and not acl.only_owner_full_control(grants, owner):
+        raise S3Error("AccessControlListNotSupported", BucketName=bucket.name)
+    if bucket.config.get("public_access_block", {}).get("BlockPublicAcls") and acl.is_public(grants):
+        raise S3Error("AccessDenied", "Access Denied")
+
+
+def write_ownership(req: S3Request) -> ObjectMeta:
+    """What a write (PutObject, CopyObject, CreateMultipartUpload, POST)
+    records of who may use the new object: its owner and ACL from the
+    x-amz-acl / x-amz-grant-* headers, refused as S3 refuses them."""
+    assert req.bucket is not None
+    bucket = req.store.get_bucket(req.bucket)
+    writer = caller(req)
+    bucket_owner = bucket_owner_id(req, bucket)
+    owner_id = writer.canonical_id or bucket_owner
+    grants = acl.from_headers(req.headers, directory(req), owner_id, bucket_owner)
+    meta: ObjectMeta = {}
+    owner = stored_owner(req, writer)
+    if grants is not None:
+        check_acl_allowed(bucket, grants, bucket_owner)
+        preferred = bucket.config.get("ownership") == "BucketOwnerPreferred"
+        if preferred and acl.user(bucket_owner, "FULL_CONTROL") in grants:
+            owner = bucket.owner  # BucketOwnerPreferred: bucket-owner-full-control hands the object over
+        if grants != [acl.user(owner_id, "FULL_CONTROL")] and bucket.config.get("ownership") != ENFORCED:
+            meta["acl"] = grants
+    if owner is not None:
+        meta["owner"] = owner
+    return meta
+
+
+def bucket_grants(req: S3Request, bucket: BucketInfo) -> list[acl.Grant]:
+    """A bucket's ACL: owner FULL_CONTROL unless set (a bucket enforcing ownership shows only that)."""
+    owner = bucket_owner_id(req, bucket)
+    if bucket.config.get("ownership") == ENFORCED or "acl" not in bucket.config:
+        return [acl.user(owner, "FULL_CONTROL")]
+    return bucket.config["acl"]
+
+
+def object_grants(req: S3Request, bucket: BucketInfo, meta: ObjectMeta) -> list[acl.Grant]:
+    owner = object_owner_id(req, bucket, meta)
+    if bucket.config.get("ownership") == ENFORCED or "acl" not in meta:
+        return [acl.user(owner, "FULL_CONTROL")]
+    return meta["acl"]

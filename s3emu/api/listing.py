@@ -10,10 +10,10 @@ from ..http.responses import xml_response
 from ..protocol.dates import iso8601
 from ..protocol.headers import storage_class
 from ..storage import ObjectInfo, Page
-from .common import OWNER, ListingQuery, decode_token, encode_token, listing_query
+from .common import ListingQuery, decode_token, encode_token, listing_query, owner_of_objects
 
 
-def _contents(obj: ObjectInfo, enc: Any, owner: bool) -> list[tuple[str, Any]]:
+def _contents(obj: ObjectInfo, enc: Any, owner: Any) -> list[tuple[str, Any]]:
     fields: list[tuple[str, Any]] = [
         ("Key", enc(obj.key)), ("LastModified", iso8601(obj.last_modified)), ("ETag", f'"{obj.etag}"'),
     ]
@@ -22,11 +22,11 @@ def _contents(obj: ObjectInfo, enc: Any, owner: bool) -> list[tuple[str, Any]]:
         fields += [("ChecksumAlgorithm", algorithm), ("ChecksumType", obj.meta.get("checksum_type"))]
     fields += [("Size", obj.size), ("StorageClass", storage_class(obj.meta))]
     if owner:
-        fields.append(("Owner", OWNER))
+        fields.append(("Owner", owner(obj.meta)))
     return fields
 
 
-def _page_fields(page: Page[ObjectInfo], q: ListingQuery, owner: bool) -> list[tuple[str, Any]]:
+def _page_fields(page: Page[ObjectInfo], q: ListingQuery, owner: Any) -> list[tuple[str, Any]]:
     return [("Contents", _contents(o, q.enc, owner)) for o in page.entries] + q.common_prefixes(page)
 
 
@@ -42,7 +42,7 @@ async def list_objects_v2(req: S3Request) -> web.StreamResponse:
     marker = start_after
     if token is not None:
         marker = decode_token(token)
-    owner = (req.param("fetch-owner") or "").lower() == "true"
+    owner = owner_of_objects(req) if (req.param("fetch-owner") or "").lower() == "true" else None
     page = req.store.list_objects(req.bucket, prefix=q.prefix, delimiter=q.delimiter, marker=marker,
                                   max_keys=max_keys)
     next_token = encode_token(page.last_key) if page.is_truncated and page.last_key else None
@@ -79,7 +79,7 @@ async def list_objects(req: S3Request) -> web.StreamResponse:
         ("Delimiter", q.delimiter_field),
         ("IsTruncated", page.is_truncated),
         ("EncodingType", req.param("encoding-type")),
-        *_page_fields(page, q, True),
+        *_page_fields(page, q, owner_of_objects(req) if page.entries else None),
     ], headers=_region_header(req))
 
 

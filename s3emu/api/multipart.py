@@ -17,15 +17,16 @@ from ..protocol.headers import check_canned_acl, storage_class
 from ..storage import CompletedPart, UploadInfo, UploadMeta
 from ..storage.errors import NoSuchUpload
 from .common import (
-    INITIATOR,
-    OWNER,
     abort_headers,
     copy_source,
     copy_source_headers,
     expiration_headers,
+    initiator_fields,
     listing_query,
     new_version_headers,
     new_version_meta,
+    owner_of_objects,
+    stored_owner,
     write_conditions,
 )
 
@@ -54,6 +55,9 @@ async def create_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
     check_canned_acl(req.headers)
     meta: UploadMeta = {**new_version_meta(req), **checksums.upload_fields(req.headers)}
+    initiator = stored_owner(req)
+    if initiator is not None:
+        meta["initiator"] = initiator
     upload = req.store.create_multipart_upload(req.bucket, req.key, meta)
     return xml_response("InitiateMultipartUploadResult", [
         ("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)],
@@ -182,9 +186,9 @@ async def abort_multipart_upload(req: S3Request) -> web.StreamResponse:
     return empty_response(204)
 
 
-def _upload_fields(u: UploadInfo, enc: Any) -> list[tuple[str, Any]]:
-    return [("Key", enc(u.key)), ("UploadId", u.upload_id), ("Initiator", INITIATOR), ("Owner", OWNER),
-            ("StorageClass", storage_class(u.meta)), ("Initiated", iso8601(u.initiated)),
+def _upload_fields(req: S3Request, u: UploadInfo, enc: Any, owner: Any) -> list[tuple[str, Any]]:
+    return [("Key", enc(u.key)), ("UploadId", u.upload_id), ("Initiator", initiator_fields(req, u.meta)),
+            ("Owner", owner(u.meta)), ("StorageClass", storage_class(u.meta)), ("Initiated", iso8601(u.initiated)),
             *checksums.upload_xml(u.meta)]
 
 
@@ -207,6 +211,7 @@ async def list_multipart_uploads(req: S3Request) -> web.StreamResponse:
     # the Next* markers name the page's last upload, truncated or not (S3 answers "" for a page without one)
     next_key, next_id = (page.last_key, page.last_upload_id) if page.is_truncated else \
         ((page.entries[-1].key, page.entries[-1].upload_id) if page.entries else (None, None))
+    owner = owner_of_objects(req)
     return xml_response("ListMultipartUploadsResult", [
         ("Bucket", req.bucket),
         ("KeyMarker", enc(key_marker)),
@@ -218,7 +223,7 @@ async def list_multipart_uploads(req: S3Request) -> web.StreamResponse:
         ("MaxUploads", max_uploads),
         ("IsTruncated", page.is_truncated),
         ("EncodingType", req.param("encoding-type")),
-        *[("Upload", _upload_fields(u, enc)) for u in page.entries],
+        *[("Upload", _upload_fields(req, u, enc, owner)) for u in page.entries],
         *q.common_prefixes(page),
     ])
 
@@ -237,7 +242,7 @@ async def list_parts(req: S3Request) -> web.StreamResponse:
         *[("Part", [("PartNumber", p.part_number), ("LastModified", iso8601(p.last_modified)),
                     ("ETag", f'"{p.etag}"'), ("Size", p.size), *_listed_checksum(upload, p.checksums)])
           for p in parts],
-        ("Initiator", INITIATOR), ("Owner", OWNER),
+        ("Initiator", initiator_fields(req, upload.meta)), ("Owner", owner_of_objects(req)(upload.meta)),
         ("StorageClass", storage_class(upload.meta)),
         *checksums.upload_xml(upload.meta),
     ], headers=abort_headers(req, upload))

@@ -36,6 +36,7 @@ from .common import (
     version_headers,
     write_conditions,
     write_lock,
+    write_ownership,
 )
 
 MAX_DELETE_KEYS = 1000
@@ -209,6 +210,8 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
         if "x-amz-tagging" in req.headers:
             meta["tagging"] = check_tagging(req.headers["x-amz-tagging"])
     meta.update(write_lock(req))  # the copy's own Object Lock settings, never the source's
+    meta = {k: v for k, v in meta.items() if k not in ("owner", "acl")}  # type: ignore[assignment]
+    meta.update(write_ownership(req))  # the copy belongs to its writer, with the ACL it asks for
     meta.update(sse.write_fields(req.headers))  # and its own encryption
     same = (source.bucket, source.key) == (req.bucket, req.key)
     changes = directive == "REPLACE" or any(h in req.headers for h in (

@@ -13,7 +13,7 @@ from ..http.xml import local, parse
 from ..protocol.dates import iso8601
 from ..protocol.headers import storage_class
 from ..storage import ObjectInfo
-from .common import OWNER, listing_query
+from .common import listing_query, owner_of_objects
 
 MAX_VERSIONING_BODY = 1024 * 1024
 
@@ -57,16 +57,16 @@ async def get_bucket_versioning(req: S3Request) -> web.StreamResponse:
                                                     ("MfaDelete", b.config.get("mfa_delete"))])
 
 
-def _version_fields(v: ObjectInfo, enc: Any) -> tuple[str, list[tuple[str, Any]]]:
+def _version_fields(v: ObjectInfo, enc: Any, owner: Any) -> tuple[str, list[tuple[str, Any]]]:
     head: list[tuple[str, Any]] = [("Key", enc(v.key)), ("VersionId", v.version_id), ("IsLatest", v.is_latest),
                                    ("LastModified", iso8601(v.last_modified))]
     if v.delete_marker:
-        return "DeleteMarker", head + [("Owner", OWNER)]
+        return "DeleteMarker", head + [("Owner", owner(v.meta))]
     fields = head + [("ETag", f'"{v.etag}"'), ("Size", v.size)]
     algorithm = v.meta.get("checksum_algorithm")
     if algorithm:
         fields += [("ChecksumAlgorithm", algorithm), ("ChecksumType", v.meta.get("checksum_type"))]
-    return "Version", fields + [("Owner", OWNER), ("StorageClass", storage_class(v.meta))]
+    return "Version", fields + [("Owner", owner(v.meta)), ("StorageClass", storage_class(v.meta))]
 
 
 async def list_object_versions(req: S3Request) -> web.StreamResponse:
@@ -86,6 +86,7 @@ async def list_object_versions(req: S3Request) -> web.StreamResponse:
         next_key = page.last_key
         if page.last_upload_id is not None:  # the page ends with a version, not a common prefix
             next_version = page.entries[-1].version_id
+    owner = owner_of_objects(req)
     return xml_response("ListVersionsResult", [
         ("Name", req.bucket),
         ("Prefix", enc(q.prefix)),
@@ -97,6 +98,6 @@ async def list_object_versions(req: S3Request) -> web.StreamResponse:
         ("Delimiter", q.delimiter_field),
         ("IsTruncated", page.is_truncated),
         ("EncodingType", req.param("encoding-type")),
-        *[_version_fields(v, enc) for v in page.entries],
+        *[_version_fields(v, enc, owner) for v in page.entries],
         *q.common_prefixes(page),
     ])

@@ -139,7 +139,8 @@ async def authenticate(req: S3Request) -> RequestAuth:
         return _accept_unverified(req)
     scheme = _scheme(req)
     if scheme == "none":
-        raise S3Error("AccessDenied", "Access Denied")
+        # anonymous: nothing of the request is read before authorize() judges it
+        return RequestAuth("none", None, "", False, [])
     verify = {"v4": _verify_v4_header, "v4-query": _verify_v4_query, "v2": _verify_v2_header,
               "v2-query": _verify_v2_query}[scheme]
     auth = _framing(req, scheme, None)

@@ -10,6 +10,7 @@ from ..storage import errors as storage
 # code -> (HTTP status, default message), as AWS documents them.
 ERRORS: dict[str, tuple[int, str]] = {
     "AccessDenied": (403, "Access Denied"),
+    "AccessControlListNotSupported": (400, "The bucket does not allow ACLs"),
     "AccessForbidden": (403, "CORSResponse: This CORS request is not allowed. This is usually because the "
                              "evalution of Origin, request method / Access-Control-Request-Method or "
                              "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."),
@@ -29,9 +30,15 @@ ERRORS: dict[str, tuple[int, str]] = {
     "IllegalVersioningConfigurationException": (400, "The Versioning element must be specified"),
     "IncompleteBody": (400, "You did not provide the number of bytes specified by the Content-Length HTTP "
                             "header"),
+    "InvalidBucketAclWithObjectOwnership": (400, "Bucket cannot have ACLs set with ObjectOwnership's "
+                                                 "BucketOwnerEnforced setting"),
+    "InvalidBucketOwnerAWSAccountID": (400, "The value of the expected bucket owner parameter must be an AWS "
+                                            "Account ID..."),
     "InternalError": (500, "We encountered an internal error. Please try again."),
     "InvalidAccessKeyId": (403, "The AWS Access Key Id you provided does not exist in our records."),
     "InvalidArgument": (400, "Invalid Argument"),
+    "InvalidBucketAclWithBlockPublicAccessError": (400, "Bucket cannot have public ACLs set with "
+                                                        "BlockPublicAccess enabled"),
     "InvalidBucketName": (400, "The specified bucket is not valid."),
     "InvalidBucketState": (409, "The request is not valid with the current state of the bucket."),
     "InvalidChunkSizeError": (400, "Only the last chunk is allowed to have a size less than 8192 bytes"),
@@ -50,6 +57,10 @@ ERRORS: dict[str, tuple[int, str]] = {
     "InvalidStorageClass": (400, "The storage class you specified is not valid"),
     "InvalidURI": (400, "Couldn't parse the specified URI."),
     "KeyTooLongError": (400, "Your key is too long"),
+    "MalformedACLError": (400, "The XML you provided was not well-formed or did not validate against our "
+                               "published schema"),
+    "MalformedPOSTRequest": (400, "The body of your POST request is not well-formed multipart/form-data."),
+    "MalformedPolicy": (400, "Policy has invalid resource"),
     "MalformedTrailerError": (400, "The request contained trailing data that was not well-formed or did not "
                                    "conform to our published schema."),
     "MalformedXML": (400, "The XML you provided was not well-formed or did not validate against our published "
@@ -60,17 +71,22 @@ ERRORS: dict[str, tuple[int, str]] = {
     "MissingContentLength": (411, "You must provide the Content-Length HTTP header."),
     "MissingRequestBodyError": (400, "Request Body is empty"),
     "MissingSecurityHeader": (400, "Your request was missing a required header"),
+    "MaxPostPreDataLengthExceededError": (400, "Your POST request fields preceeding the upload file was too "
+                                               "large."),
     "NoSuchBucket": (404, "The specified bucket does not exist"),
+    "NoSuchBucketPolicy": (404, "The bucket policy does not exist"),
     "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist"),
     "NoSuchKey": (404, "The specified key does not exist."),
     "NoSuchLifecycleConfiguration": (404, "The lifecycle configuration does not exist"),
     "NoSuchObjectLockConfiguration": (404, "The specified object does not have a ObjectLock configuration"),
+    "NoSuchPublicAccessBlockConfiguration": (404, "The public access block configuration was not found"),
     "NoSuchUpload": (404, "The specified upload does not exist. The upload ID may be invalid, or the upload may "
                           "have been aborted or completed."),
     "NoSuchVersion": (404, "The specified version does not exist."),
     "NotImplemented": (501, "A header you provided implies functionality that is not implemented"),
     "NotModified": (304, "Not Modified"),
     "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for this bucket"),
+    "OwnershipControlsNotFoundError": (404, "The bucket ownership controls were not found"),
     "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold"),
     "RequestTimeTooSkewed": (403, "The difference between the request time and the current time is too "
                                   "large."),
@@ -80,6 +96,9 @@ ERRORS: dict[str, tuple[int, str]] = {
     "SignatureDoesNotMatch": (403, "The request signature we calculated does not match the signature you "
                                    "provided. Check your key and signing method."),
     "SlowDown": (503, "Please reduce your request rate."),
+    "UnexpectedContent": (400, "This request does not support content"),
+    "UnresolvableGrantByEmailAddress": (400, "The e-mail address you provided does not match any account on "
+                                             "record."),
     "XAmzContentSHA256Mismatch": (400, "The provided 'x-amz-content-sha256' header does not match what was "
                                        "computed."),
 }
@@ -126,6 +145,7 @@ STORAGE_ERRORS: dict[type[storage.StorageError], tuple[str, StorageMessage]] = {
     storage.StorageError: ("InternalError", None),
     storage.NoSuchBucket: ("NoSuchBucket", None),
     storage.BucketAlreadyOwnedByYou: ("BucketAlreadyOwnedByYou", None),
+    storage.BucketAlreadyExists: ("BucketAlreadyExists", None),
     storage.BucketNotEmpty: ("BucketNotEmpty", None),
     storage.NoSuchKey: ("NoSuchKey", None),
     storage.DeleteMarkerHit: ("NoSuchKey", None),

@@ -26,6 +26,7 @@ class S3Request:
     host_id: str = field(default_factory=lambda: unique_b64(56))  # x-amz-id-2, as long as S3's
     operation: Operation | None = None
     auth: Any = None  # the auth.verify.RequestAuth that authenticate() returned
+    principal: Any = None  # the access.principals.Principal making the request (set by authorize())
     error_code: str | None = None  # the S3 error code it was answered with, if any
 
     @property

@@ -38,6 +38,8 @@ def _add(parent: etree._Element, name: str, value: Any) -> None:
     if isinstance(value, bool):
         child.text = "true" if value else "false"
     elif isinstance(value, (list, tuple)):
+        for attr, attr_value in getattr(value, "attributes", {}).items():  # e.g. a Grantee's xsi:type
+            child.set(attr, attr_value)
         for sub_name, sub_value in value:
             _add(child, sub_name, sub_value)
     else:

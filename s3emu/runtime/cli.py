@@ -30,6 +30,8 @@ def _serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["cors_allow_all"] = True
     if args.no_console:
         overrides["console"] = False
+    if args.legacy_permissions:
+        overrides["legacy_permissions"] = True
     if args.access_key or args.secret_key:
         if not (args.access_key and args.secret_key):
             raise SystemExit("--access-key and --secret-key go together")
@@ -95,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cors-allow-all", action="store_true",
                    help="buckets without a CORS configuration accept any origin (local development)")
     p.add_argument("--no-console", action="store_true", help="no web console at /_s3emu/console/")
+    p.add_argument("--legacy-permissions", action="store_true",
+                   help="new buckets as before April 2023: ACLs enabled, no public access block")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="run N server processes on one port (SO_REUSEPORT)")
     admin_cli.add_parsers(sub)

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from .db import transaction
-from .errors import BucketAlreadyOwnedByYou, NoSuchBucket
+from .errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, NoSuchBucket
 from .meta import BucketConfig
 from .models import BucketInfo
 
@@ -18,14 +18,21 @@ class Buckets:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
-    def create(self, name: str, region: str, object_lock: bool = False) -> BucketInfo:
-        """A new bucket (versioning enabled with Object Lock); BucketAlreadyOwnedByYou if it exists."""
+    def create(self, name: str, region: str, object_lock: bool = False, owner: str | None = None,
+               config: BucketConfig | None = None) -> BucketInfo:
+        """A new bucket (versioning enabled with Object Lock) owned by
+        `owner` with its first `config`; BucketAlreadyExists (another owner's)
+        or BucketAlreadyOwnedByYou if it exists."""
         with transaction(self.db) as db:
-            if db.execute("SELECT 1 FROM buckets WHERE name=?", (name,)).fetchone():
+            row = db.execute("SELECT owner FROM buckets WHERE name=?", (name,)).fetchone()
+            if row is not None:
+                if row["owner"] != owner:
+                    raise BucketAlreadyExists(BucketName=name)
                 raise BucketAlreadyOwnedByYou(BucketName=name)
             versioning = "Enabled" if object_lock else None
-            db.execute("INSERT INTO buckets(name, created, region, versioning, object_lock) VALUES (?,?,?,?,?)",
-                       (name, time.time(), region, versioning, int(object_lock)))
+            db.execute("INSERT INTO buckets(name, created, region, versioning, object_lock, config, owner) "
+                       "VALUES (?,?,?,?,?,?,?)", (name, time.time(), region, versioning, int(object_lock),
+                                                  json.dumps(config or {}), owner))
         return self.get(name)
 
     def get(self, name: str) -> BucketInfo:

@@ -93,7 +93,12 @@ CREATE TABLE IF NOT EXISTS garbage (file TEXT PRIMARY KEY) WITHOUT ROWID;
 # UPGRADES[n] takes a format n database to format n + 1. Format 0 is format 1
 # without its version recorded (or an empty file): the CREATE IF NOT EXISTS
 # statements of SCHEMA make it whole.
-UPGRADES: dict[int, str] = {0: SCHEMA}
+UPGRADES: dict[int, str] = {
+    0: SCHEMA,
+    # Format 2: buckets name their owner's canonical id; NULL (buckets made
+    # before) stands for the default account.
+    1: "ALTER TABLE buckets ADD COLUMN owner TEXT;",
+}
 VERSION = len(UPGRADES)
 
 
@@ -130,7 +135,11 @@ def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
             raise UnsupportedDataDirectory(path.parent, found, VERSION)
         for version in range(found, VERSION):
             for statement in _statements(UPGRADES[version]):
-                conn.execute(statement)
+                try:
+                    conn.execute(statement)
+                except sqlite3.OperationalError as e:
+                    if "duplicate column" not in str(e):  # a format-0 file may already have it
+                        raise
         conn.execute(f"PRAGMA user_version={VERSION}")
 
 

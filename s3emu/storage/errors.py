@@ -33,6 +33,10 @@ class BucketAlreadyOwnedByYou(StorageError):
     """A bucket of that name exists already."""
 
 
+class BucketAlreadyExists(StorageError):
+    """A bucket of that name exists already and belongs to another owner."""
+
+
 class BucketNotEmpty(StorageError):
     """The bucket still holds object versions or delete markers."""
 

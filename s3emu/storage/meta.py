@@ -26,13 +26,17 @@ class ObjectMeta(TypedDict, total=False):
     checksum_type: str | None  # FULL_OBJECT or COMPOSITE
     sse_c: str  # base64 MD5 of the customer's key (SSE-C)
     lock: LockState
+    owner: str  # the writer's canonical id; absent on old rows: the default account
+    acl: list[dict[str, str]]  # ACL grants ({"Type", "ID" | "URI", "Permission"}); absent: owner FULL_CONTROL
 
 
 class UploadMeta(ObjectMeta, total=False):
     """What CreateMultipartUpload keeps for the object it will make
-    (`uploads.meta`): the same names as ObjectMeta, and one of its own."""
+    (`uploads.meta`): the same names as ObjectMeta, and its own: whether the
+    key changed since, and who started it."""
 
     key_changed: bool  # the key was written or deleted since the upload began (not kept with the object)
+    initiator: str  # canonical id; absent on old rows: the default account
 
 
 class LockRule(TypedDict, total=False):
@@ -52,3 +56,7 @@ class BucketConfig(TypedDict, total=False):
     mfa_delete: str  # "Enabled" or "Disabled", as PutBucketVersioning set it
     transition_default_minimum_object_size: str  # absent: all_storage_classes_128K
     location_constraint: str  # CreateBucket's LocationConstraint where it differs from the region (EU)
+    ownership: str  # Object Ownership: BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter; absent: none set
+    public_access_block: dict[str, bool]  # the four flags; absent: none set
+    policy: str  # the bucket policy as sent (validated)
+    acl: list[dict[str, str]]  # the bucket ACL's grants; absent: owner FULL_CONTROL

@@ -22,12 +22,13 @@ class BucketInfo:
     versioning: str | None = None  # None (never set), "Enabled" or "Suspended"
     object_lock: bool = False
     config: BucketConfig = field(default_factory=lambda: BucketConfig())
+    owner: str | None = None  # the owner's canonical id; None: the default account (buckets from before owners)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "BucketInfo":
         """From a `buckets` row."""
         return cls(row["name"], row["created"], row["region"], row["versioning"],
-                   bool(row["object_lock"]), json.loads(row["config"]))
+                   bool(row["object_lock"]), json.loads(row["config"]), row["owner"])
 
 
 @dataclass

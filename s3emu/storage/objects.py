@@ -175,6 +175,16 @@ class Objects:
         info.versioned = b.versioning is not None
         return info
 
+    def update_meta(self, bucket: str, key: str, version_id: str | None,
+                    change: Callable[[ObjectInfo], ObjectMeta]) -> ObjectInfo:
+        """In one transaction: the version get() finds, its meta replaced by
+        change(version) (which may raise to refuse); the version as updated."""
+        with transaction(self.db):
+            info = self.get(bucket, key, version_id)
+            info.meta = change(info)
+            self.db.execute("UPDATE objects SET meta=? WHERE id=?", (json.dumps(info.meta), info.id))
+        return info
+
     def segments(self, object_id: int, *, after: int = 0, offset: int = 0, limit: int = -1) -> list[Segment]:
         """See Store.segments."""
         rows = self.db.execute("SELECT * FROM segments WHERE object_id=? AND part_number>? ORDER BY part_number"

@@ -19,7 +19,7 @@ from .db import connect, transaction
 from .errors import BucketNotEmpty
 from .garbage import Garbage
 from .lifecycle import Lifecycle, SweepResult
-from .meta import LockRule, ObjectMeta, UploadMeta
+from .meta import BucketConfig, LockRule, ObjectMeta, UploadMeta
 from .models import BucketInfo, ObjectInfo, Page, PartInfo, Segment, UploadInfo
 from .objects import ALWAYS, Deleted, Objects, Span, Verify, WriteCondition
 from .uploads import ChecksumFinisher, CompletedPart, Uploads
@@ -109,10 +109,14 @@ class Store:
 
     # -- buckets ---------------------------------------------------------------
 
-    def create_bucket(self, name: str, region: str, object_lock: bool = False) -> BucketInfo:
-        """A new bucket in `region`; with object_lock, versioning starts enabled.
-        Raises BucketAlreadyOwnedByYou if it exists."""
-        return self.buckets.create(name, region, object_lock)
+    def create_bucket(self, name: str, region: str, object_lock: bool = False, owner: str | None = None,
+                      config: BucketConfig | None = None) -> BucketInfo:
+        """A new bucket in `region` owned by `owner` (a canonical id; None is
+        the default account), with its first `config` (ownership, public
+        access block, ACL); with object_lock, versioning starts enabled.
+        Raises BucketAlreadyOwnedByYou if it exists, BucketAlreadyExists if
+        another owner has it."""
+        return self.buckets.create(name, region, object_lock, owner, config)
 
     def get_bucket(self, name: str) -> BucketInfo:
         """The bucket called `name`. Raises NoSuchBucket."""
@@ -168,6 +172,13 @@ class Store:
         NoSuchBucket, NoSuchKey, NoSuchVersion, InvalidVersionId, and
         DeleteMarkerHit when a delete marker stands there."""
         return self.objects.get(bucket, key, version_id)
+
+    def put_object_acl(self, bucket: str, key: str, version_id: str | None, grants: list[dict[str, str]]) -> ObjectInfo:
+        """Replace a version's ACL grants (the current version's without
+        version_id); the version as updated. Raises get_object's errors."""
+        def regrant(info: ObjectInfo) -> ObjectMeta:
+            return {**info.meta, "acl": grants}
+        return self.objects.update_meta(bucket, key, version_id, regrant)
 
     def segments(self, object_id: int, *, after: int = 0, offset: int = 0, limit: int = -1) -> list[Segment]:
         """An object's segments in part order: those with part number above

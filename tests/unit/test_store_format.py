@@ -9,7 +9,7 @@ from typing import AsyncIterator
 import pytest
 
 from s3emu.storage import Store, UnsupportedDataDirectory
-from s3emu.storage.db import VERSION, transaction
+from s3emu.storage.db import SCHEMA, VERSION, transaction
 
 
 async def _body(data: bytes) -> AsyncIterator[bytes]:
@@ -70,5 +70,24 @@ def test_transactions_do_not_nest(tmp_path: Path) -> None:
                     pass
             store.db.execute("INSERT INTO buckets(name, created, region) VALUES ('kept', 0, 'r')")
         assert store.get_bucket("kept").region == "r"  # the outer transaction still committed
+    finally:
+        store.close()
+
+
+def test_a_format_1_directory_gains_bucket_owners(tmp_path: Path) -> None:
+    """Buckets written before owners were recorded read back with owner None:
+    the server's default account."""
+    conn = sqlite3.connect(tmp_path / "meta.sqlite3")
+    conn.executescript(SCHEMA)
+    conn.execute("INSERT INTO buckets(name, created, region) VALUES ('old', 0, 'us-east-1')")
+    conn.execute("PRAGMA user_version=1")
+    conn.commit()
+    conn.close()
+    store = Store(tmp_path, durable=False)
+    try:
+        assert store.get_bucket("old").owner is None
+        store.create_bucket("new", "us-east-1", owner="a" * 64)
+        assert store.get_bucket("new").owner == "a" * 64
+        assert _user_version(tmp_path) == VERSION == 2
     finally:
         store.close()
