@@ -19,6 +19,7 @@ from . import (
     multipart,
     objectlock,
     objects,
+    post,
     versioning,
 )
 
@@ -68,6 +69,7 @@ OPERATIONS: Final[Mapping[Op, Handler]] = {
     Op.ListObjects: listing.list_objects,
     Op.ListObjectsV2: listing.list_objects_v2,
     Op.ListParts: multipart.list_parts,
+    Op.PostObject: post.post_object,
     Op.PreflightRequest: cors.preflight,
     Op.PutBucketCors: cors.put_bucket_cors,
     Op.PutBucketLifecycleConfiguration: lifecycle.put_bucket_lifecycle,

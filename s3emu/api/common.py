@@ -364,7 +364,7 @@ def check_acl_allowed(bucket: BucketInfo, grants: list[acl.Grant], owner: str) -
         raise S3Error("AccessDenied", "Access Denied")
 
 
-def write_ownership(req: S3Request) -> ObjectMeta:
+def write_ownership(req: S3Request, headers: Any = None) -> ObjectMeta:
     """What a write (PutObject, CopyObject, CreateMultipartUpload, POST)
     records of who may use the new object: its owner and ACL from the
     x-amz-acl / x-amz-grant-* headers, refused as S3 refuses them."""
@@ -373,7 +373,7 @@ def write_ownership(req: S3Request) -> ObjectMeta:
     writer = caller(req)
     bucket_owner = bucket_owner_id(req, bucket)
     owner_id = writer.canonical_id or bucket_owner
-    grants = acl.from_headers(req.headers, directory(req), owner_id, bucket_owner)
+    grants = acl.from_headers(req.headers if headers is None else headers, directory(req), owner_id, bucket_owner)
     meta: ObjectMeta = {}
     owner = stored_owner(req, writer)
     if grants is not None:
