@@ -23,8 +23,8 @@ from ..auth.access import bucket_access, may
 from ..http.addressing import host_bucket
 from ..http.errors import S3Error
 from ..http.request import S3Request
-from ..http.responses import empty_response, xml_response
-from ..http.xml import children, child_text, parse
+from ..http.responses import empty_response
+from ..http.xml import child_text, children, parse, render
 from ..protocol import checksums, postpolicy, sse
 from ..protocol.headers import object_meta
 from .common import version_headers, write_ownership
@@ -239,6 +239,7 @@ async def post_object(req: S3Request) -> web.StreamResponse:
         return empty_response(303, {**out, "Location": target})
     status = _get(fields, "success_action_status")
     if status == "201":
-        return xml_response("PostResponse", [("Location", location), ("Bucket", req.bucket), ("Key", key),
-                                             ("ETag", etag)], status=201, headers=out)
+        body = render("PostResponse", [("Location", location), ("Bucket", req.bucket), ("Key", key),
+                                       ("ETag", etag)], namespace=None)  # S3 names no namespace here
+        return web.Response(status=201, body=body, headers=out, content_type="application/xml")
     return empty_response(200 if status == "200" else 204, out)

@@ -88,6 +88,7 @@ def check(doc: dict[str, Any], fields: Mapping[str, str], bucket: str, now: date
                                "specified.")
             name, expected = next(iter(condition.items()))
             operator, name = "eq", f"${name}"
+            condition = ["eq", name, expected]  # S3 quotes the shorthand in its long form
         elif isinstance(condition, list) and len(condition) == 3 and isinstance(condition[0], str):
             operator, name, expected = condition[0].lower(), condition[1], condition[2]
         else:
