@@ -12,6 +12,7 @@ Options (command line, or the ini-file key in brackets):
   --s3emu-endpoint URL       [s3emu_endpoint]       use a running server; start none
   --s3emu-min-part-size N    [s3emu_min_part_size]  smallest non-last multipart part
   --s3emu-auth / --s3emu-no-auth  [s3emu_auth]      check signatures (default: on)
+  --s3emu-legacy-permissions [s3emu_legacy_permissions]  pre-2023 bucket defaults (ACLs on, no block)
   --s3emu-durability MODE    [s3emu_durability]     fsync or fast (default: fast)
   [s3emu_region], [s3emu_access_key], [s3emu_secret_key]
 
@@ -39,10 +40,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="accept requests with any or no signature")
     group.addoption("--s3emu-durability", choices=["fsync", "fast"],
                     help="fsync every write, or not (default: fast)")
+    group.addoption("--s3emu-legacy-permissions", dest="s3emu_legacy_permissions", action="store_const",
+                    const=True, default=None,
+                    help="new buckets as before April 2023: ACLs enabled, no public access block")
     parser.addini("s3emu_endpoint", "use the S3 server at this URL instead of starting one", default="")
     parser.addini("s3emu_min_part_size", "smallest multipart part but the last, bytes", default="")
     parser.addini("s3emu_auth", "check request signatures", type="bool", default=True)
     parser.addini("s3emu_durability", "fsync or fast", default="fast")
+    parser.addini("s3emu_legacy_permissions", "new buckets with ACLs enabled and no public access block",
+                  type="bool", default=False)
     parser.addini("s3emu_region", "region of the server", default="us-east-1")
     parser.addini("s3emu_access_key", "access key", default="s3emu")
     parser.addini("s3emu_secret_key", "secret key", default="s3emu-secret")
@@ -70,7 +76,8 @@ def s3emu_server(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathF
         return
     settings: dict[str, Any] = {"region": region, "credentials": [credentials],
                                 "auth": _option(pytestconfig, "s3emu_auth"),
-                                "durability": _option(pytestconfig, "s3emu_durability")}
+                                "durability": _option(pytestconfig, "s3emu_durability"),
+                                "legacy_permissions": bool(_option(pytestconfig, "s3emu_legacy_permissions"))}
     min_part_size = _option(pytestconfig, "s3emu_min_part_size")
     if min_part_size not in (None, ""):
         settings["min_part_size"] = int(min_part_size)

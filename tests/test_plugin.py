@@ -72,6 +72,7 @@ def test_ini_options_and_flags(pytester: pytest.Pytester) -> None:
         s3emu_min_part_size = 1024
         s3emu_auth = false
         s3emu_durability = fsync
+        s3emu_legacy_permissions = true
     """)
     pytester.makepyfile(test_opts="""
         import urllib.error
@@ -87,6 +88,8 @@ def test_ini_options_and_flags(pytester: pytest.Pytester) -> None:
         def test_options(s3emu_server, s3_client, s3_bucket):
             assert s3emu_server.config.min_part_size == 1024
             assert s3emu_server.config.durability == "fsync"
+            assert s3emu_server.config.legacy_permissions
+            s3_client.put_object(Bucket=s3_bucket, Key="public", Body=b"p", ACL="public-read")  # ACLs enabled
             assert s3emu_server.config.auth == EXPECT_AUTH
             assert unsigned_status(s3emu_server.endpoint_url + "/" + s3_bucket) == (403 if EXPECT_AUTH else 200)
             upload = s3_client.create_multipart_upload(Bucket=s3_bucket, Key="mp")["UploadId"]
