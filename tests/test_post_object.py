@@ -72,9 +72,9 @@ def test_success_status_and_redirect(srv: ServerProcess, bucket: str) -> None:
                                           Conditions=[{"success_action_status": "201"}])
     response = post(form, b"abc")
     assert response.status_code == 201
-    root = ElementTree.fromstring(response.content)
-    assert (root.tag, root.findtext("Bucket"), root.findtext("Key")) == ("PostResponse", bucket, "k")
-    assert root.findtext("ETag") == f'"{hashlib.md5(b"abc").hexdigest()}"'
+    root, ns = ElementTree.fromstring(response.content), "{http://s3.amazonaws.com/doc/2006-03-01/}"
+    assert (root.tag, root.findtext(f"{ns}Bucket"), root.findtext(f"{ns}Key")) == (f"{ns}PostResponse", bucket, "k")
+    assert root.findtext(f"{ns}ETag") == f'"{hashlib.md5(b"abc").hexdigest()}"'
     form = client.generate_presigned_post(bucket, "k", Fields={"success_action_redirect": "https://app.test/done"},
                                           Conditions=[["starts-with", "$success_action_redirect", "https://"]])
     response = post(form, b"abc")

@@ -23,8 +23,8 @@ from ..auth.access import bucket_access, may
 from ..http.addressing import host_bucket
 from ..http.errors import S3Error
 from ..http.request import S3Request
-from ..http.responses import empty_response
-from ..http.xml import child_text, children, parse, render
+from ..http.responses import empty_response, xml_response
+from ..http.xml import child_text, children, parse
 from ..protocol import checksums, postpolicy, sse
 from ..protocol.headers import object_meta
 from .common import version_headers, write_ownership
@@ -146,13 +146,33 @@ def _tagging(xml: str) -> str:
     return urlencode(tags)
 
 
+def _header_value(value: str) -> str:
+    """A form field kept as a header: S3 puts a space for each character a header cannot carry."""
+    return "".join(c if ord(c) < 256 else " " for c in value)
+
+
+def _meta_value(value: str) -> str:
+    """A form's x-amz-meta-* value as S3 keeps it: RFC 2047 encoded when it
+    is not plain ASCII (B for control characters, else Q)."""
+    if all(32 <= ord(c) < 127 or c == "\t" for c in value):
+        return value
+    data = value.encode()
+    if any(ord(c) < 32 and c != "\t" for c in value):
+        return f"=?UTF-8?B?{base64.b64encode(data).decode()}?="
+    encoded = "".join("_" if b == 32 else chr(b) if 32 < b < 127 and chr(b) not in "=?_" else f"={b:02X}"
+                      for b in data)
+    return f"=?UTF-8?Q?{encoded}?="
+
+
 def _headers(fields: dict[str, str], key: str) -> CIMultiDict[str]:
     """The form's fields that PutObject would take as headers."""
     headers: CIMultiDict[str] = CIMultiDict()
     for name, value in fields.items():
         lname = name.lower()
-        if lname in _HEADER_FIELDS or lname.startswith(("x-amz-meta-", checksums.PREFIX)):
-            headers[name] = value
+        if lname.startswith("x-amz-meta-"):
+            headers[name] = _meta_value(value)
+        elif lname in _HEADER_FIELDS or lname.startswith(checksums.PREFIX):
+            headers[name] = _header_value(value)
         elif lname == "acl":
             headers["x-amz-acl"] = value
         elif lname == "tagging":
@@ -239,7 +259,6 @@ async def post_object(req: S3Request) -> web.StreamResponse:
         return empty_response(303, {**out, "Location": target})
     status = _get(fields, "success_action_status")
     if status == "201":
-        body = render("PostResponse", [("Location", location), ("Bucket", req.bucket), ("Key", key),
-                                       ("ETag", etag)], namespace=None)  # S3 names no namespace here
-        return web.Response(status=201, body=body, headers=out, content_type="application/xml")
+        return xml_response("PostResponse", [("Location", location), ("Bucket", req.bucket), ("Key", key),
+                                             ("ETag", etag)], status=201, headers=out)
     return empty_response(200 if status == "200" else 204, out)
