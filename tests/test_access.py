@@ -11,7 +11,6 @@ from typing import Any, Iterator
 import pytest
 import requests
 from botocore import UNSIGNED
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
 from conftest import empty_bucket, fresh_bucket_name
@@ -183,7 +182,8 @@ def test_policy_allows_and_an_explicit_deny_wins(owner: Any, bob: Any, ids: dict
     owner.put_object_acl(Bucket=open_bucket, Key="doc.txt", GrantRead=f'id="{ids["bob"]}"')
     assert code(bob.get_object, Bucket=open_bucket, Key="doc.txt") == "AccessDenied"
     # nor does owning the bucket; yet the owner may still manage the policy
-    put_policy(owner, open_bucket, {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, f"{arn}/*"]})
+    put_policy(owner, open_bucket,
+               {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, f"{arn}/*"]})
     assert code(owner.get_object, Bucket=open_bucket, Key="doc.txt") == "AccessDenied"
     assert json.loads(owner.get_bucket_policy(Bucket=open_bucket)["Policy"])["Statement"][0]["Effect"] == "Deny"
     owner.delete_bucket_policy(Bucket=open_bucket)
@@ -251,7 +251,8 @@ def test_public_policy_and_restrict_public_buckets(owner: Any, bob: Any, srv: Se
 ])
 def test_malformed_policies(owner: Any, open_bucket: str, policy: str, message: str) -> None:
     with pytest.raises(ClientError) as e:
-        owner.put_bucket_policy(Bucket=open_bucket, Policy=policy.replace("arn:aws:s3:::B", f"arn:aws:s3:::{open_bucket}"))
+        owner.put_bucket_policy(Bucket=open_bucket,
+                                Policy=policy.replace("arn:aws:s3:::B", f"arn:aws:s3:::{open_bucket}"))
     assert e.value.response["Error"] == {"Code": "MalformedPolicy", "Message": message}
 
 

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 from lxml import etree
 
 from ..http.errors import S3Error
-from ..http.xml import Fields, child_text, children, local, parse
+from ..http.xml import Fields, child_text, children, parse
 from .principals import Directory, Principal
 
 Grant = dict[str, str]

@@ -149,14 +149,20 @@ def _principal(value: Any) -> dict[str, list[str]]:
             raise _malformed("Invalid principal in policy")
         names = _strings(names, "principal in policy") if names != [] else []
         for name in names:
-            ok = {"AWS": lambda n: n == "*" or _ACCOUNT.fullmatch(n) or _IAM_ARN.fullmatch(n),
-                  "CanonicalUser": lambda n: _CANONICAL.fullmatch(n),
-                  "Service": lambda n: n == "*" or n.endswith(".amazonaws.com"),
-                  "Federated": lambda n: bool(n)}[kind](name)
-            if not ok:
+            if not _valid_principal(kind, name):
                 raise _malformed("Invalid principal in policy")
         out[kind] = names
     return out
+
+
+def _valid_principal(kind: str, name: str) -> bool:
+    if kind == "AWS":
+        return name == "*" or bool(_ACCOUNT.fullmatch(name) or _IAM_ARN.fullmatch(name))
+    if kind == "CanonicalUser":
+        return bool(_CANONICAL.fullmatch(name))
+    if kind == "Service":
+        return name == "*" or name.endswith(".amazonaws.com")
+    return bool(name)
 
 
 def _conditions(value: Any) -> dict[str, dict[str, list[str]]]:

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, cast
 from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import BodyPartReader, web
@@ -27,6 +27,7 @@ from ..http.responses import empty_response, xml_response
 from ..http.xml import child_text, children, parse
 from ..protocol import checksums, postpolicy, sse
 from ..protocol.headers import object_meta
+from ..storage import ObjectMeta
 from .common import version_headers, write_ownership
 
 MAX_FIELDS = 20 * 1024  # S3's limit on the form fields before the file
@@ -43,10 +44,10 @@ def _missing(name: str) -> S3Error:
                                       "please check the order of the fields.", ArgumentName=name, ArgumentValue="")
 
 
-async def _read_field(part: BodyPartReader, budget: int, timeout: float) -> tuple[str, int]:
+async def _read_field(part: BodyPartReader, budget: int, idle: float) -> tuple[str, int]:
     data = bytearray()
     while True:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(idle):
             chunk = await part.read_chunk(8192)
         if not chunk:
             break
@@ -182,12 +183,12 @@ def _headers(fields: dict[str, str], key: str) -> CIMultiDict[str]:
     return headers
 
 
-async def _file_chunks(part: BodyPartReader, low: int, high: int | None, timeout: float) -> AsyncIterator[bytes]:
+async def _file_chunks(part: BodyPartReader, low: int, high: int | None, idle: float) -> AsyncIterator[bytes]:
     """The file's bytes as they arrive; past `high` the rest is counted (not
     kept) to report its size, then EntityTooLarge; below `low`, EntityTooSmall."""
     size = 0
     while True:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(idle):
             chunk = await part.read_chunk(CHUNK)
         if not chunk:
             break
@@ -239,7 +240,7 @@ async def post_object(req: S3Request) -> web.StreamResponse:
         extra = {f"s3:{h.lower()}": [v] for h, v in headers.items() if h.lower().startswith("x-amz-")}
         if not may(req, "PutObject", bucket, bucket_access(req, bucket), key, None, principal, extra):
             raise S3Error("AccessDenied", "Access Denied")
-    meta = {**object_meta(headers), **sse.write_fields(headers), **write_ownership(req, headers)}
+    meta = cast(ObjectMeta, {**object_meta(headers), **sse.write_fields(headers), **write_ownership(req, headers)})
     asked = checksums.requested(headers, None)
     algorithm = asked.algorithm or checksums.DEFAULT_ALGORITHM
     meta.update(checksums.object_fields(algorithm))

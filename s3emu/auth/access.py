@@ -204,7 +204,7 @@ def _object_keys(req: S3Request, info: ObjectInfo | None) -> Callable[[str], lis
         if not key.startswith("s3:existingobjecttag/") or info is None:
             return None
         name = key[len("s3:existingobjecttag/"):]
-        tags = info.meta.get("tags")  # type: ignore[typeddict-item]
+        tags = info.meta.get("tags")
         if not isinstance(tags, dict):
             tags = dict(parse_qsl(info.meta.get("tagging", ""), keep_blank_values=True))
         found = next((v for k, v in tags.items() if k.lower() == name), None)

@@ -28,15 +28,14 @@ class ObjectMeta(TypedDict, total=False):
     lock: LockState
     owner: str  # the writer's canonical id; absent on old rows: the default account
     acl: list[dict[str, str]]  # ACL grants ({"Type", "ID" | "URI", "Permission"}); absent: owner FULL_CONTROL
+    initiator: str  # an upload's (and its object's) initiator, canonical id; absent: the default account
 
 
 class UploadMeta(ObjectMeta, total=False):
     """What CreateMultipartUpload keeps for the object it will make
-    (`uploads.meta`): the same names as ObjectMeta, and its own: whether the
-    key changed since, and who started it."""
+    (`uploads.meta`): the same names as ObjectMeta, and one of its own."""
 
     key_changed: bool  # the key was written or deleted since the upload began (not kept with the object)
-    initiator: str  # canonical id; absent on old rows: the default account
 
 
 class LockRule(TypedDict, total=False):

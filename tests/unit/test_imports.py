@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "s3emu"
 
 # bottom to top; a module may import its own layer and any lower one
-LAYERS = [("config", "tls", "version"), ("storage",), ("http",), ("protocol", "auth"), ("ops",), ("api",),
+LAYERS = [("config", "tls", "version"), ("storage",), ("http",), ("access",), ("protocol", "auth"), ("ops",), ("api",),
           ("app",), ("runtime",), ("faces",)]
 FACES = ("__init__", "__main__", "cli", "embedded", "pytest_plugin")  # the public entry points
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
