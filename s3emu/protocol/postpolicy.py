@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Mapping
 
 from ..http.errors import S3Error
+from .dates import parse_iso8601
 
 # fields that need no condition (and x-ignore-*)
 UNCHECKED = frozenset({"x-amz-signature", "signature", "awsaccesskeyid", "file", "policy", "x-amz-security-token"})
@@ -47,10 +48,9 @@ def decode(encoded: str) -> dict[str, Any]:
 
 def _expiration(doc: dict[str, Any]) -> datetime:
     try:
-        when = datetime.fromisoformat(str(doc["expiration"]).replace("Z", "+00:00"))
+        return parse_iso8601(str(doc["expiration"]))
     except ValueError:
         raise _invalid("Invalid 'expiration' value: " + json.dumps(doc["expiration"])) from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _show(condition: Any) -> str:
