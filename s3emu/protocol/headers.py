@@ -7,6 +7,7 @@ import time
 from typing import Mapping
 from urllib.parse import parse_qsl
 
+from ..access.acl import CANNED
 from ..http.errors import S3Error
 from ..storage import ObjectInfo, ObjectMeta
 from . import rfc2047
@@ -94,16 +95,13 @@ def reported_version_id(info: ObjectInfo) -> str | None:
     return info.version_id if info.version_id != "null" or info.versioned else None
 
 
-CANNED_ACLS = ("private", "public-read", "public-read-write", "aws-exec-read", "authenticated-read",
-               "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write")
-
-
 def check_canned_acl(headers: Mapping[str, str]) -> None:
     """x-amz-acl must name a canned ACL; S3 refuses any other with an empty
     Message (AWS recordings put-object-canned-acl, put-bucket-canned-acl).
-    s3emu keeps no ACL: a valid one is accepted and ignored."""
+    Writes check this first; the ACL itself is applied with the owner
+    (api.common.write_ownership, new_bucket_config)."""
     acl = headers.get("x-amz-acl")
-    if acl is not None and acl not in CANNED_ACLS:
+    if acl is not None and acl not in CANNED:
         raise S3Error("InvalidArgument", "", ArgumentName="x-amz-acl", ArgumentValue=acl)
 
 
