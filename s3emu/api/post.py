@@ -152,26 +152,13 @@ def _header_value(value: str) -> str:
     return "".join(c if ord(c) < 256 else " " for c in value)
 
 
-def _meta_value(value: str) -> str:
-    """A form's x-amz-meta-* value as S3 keeps it: RFC 2047 encoded when it
-    is not plain ASCII (B for control characters, else Q)."""
-    if all(32 <= ord(c) < 127 or c == "\t" for c in value):
-        return value
-    data = value.encode()
-    if any(ord(c) < 32 and c != "\t" for c in value):
-        return f"=?UTF-8?B?{base64.b64encode(data).decode()}?="
-    encoded = "".join("_" if b == 32 else chr(b) if 32 < b < 127 and chr(b) not in "=?_" else f"={b:02X}"
-                      for b in data)
-    return f"=?UTF-8?Q?{encoded}?="
-
-
 def _headers(fields: dict[str, str], key: str) -> CIMultiDict[str]:
     """The form's fields that PutObject would take as headers."""
     headers: CIMultiDict[str] = CIMultiDict()
     for name, value in fields.items():
         lname = name.lower()
         if lname.startswith("x-amz-meta-"):
-            headers[name] = _meta_value(value)
+            headers[name] = value  # kept as typed (object_meta, encoded_words=False)
         elif lname in _HEADER_FIELDS or lname.startswith(checksums.PREFIX):
             headers[name] = _header_value(value)
         elif lname == "acl":
@@ -240,7 +227,8 @@ async def post_object(req: S3Request) -> web.StreamResponse:
         extra = {f"s3:{h.lower()}": [v] for h, v in headers.items() if h.lower().startswith("x-amz-")}
         if not may(req, "PutObject", bucket, bucket_access(req, bucket), key, None, principal, extra):
             raise S3Error("AccessDenied", "Access Denied")
-    meta = cast(ObjectMeta, {**object_meta(headers), **sse.write_fields(headers), **write_ownership(req, headers)})
+    meta = cast(ObjectMeta, {**object_meta(headers, encoded_words=False), **sse.write_fields(headers),
+                             **write_ownership(req, headers)})
     asked = checksums.requested(headers, None)
     algorithm = asked.algorithm or checksums.DEFAULT_ALGORITHM
     meta.update(checksums.object_fields(algorithm))

@@ -55,12 +55,14 @@ def etag_matches(condition: str, etag: str) -> bool:
     return "*" in etags or etag in etags
 
 
-def object_meta(headers: Mapping[str, str], *, streaming: bool = False) -> ObjectMeta:
-    """What a PutObject / CreateMultipartUpload / CopyObject(REPLACE) keeps
-    for the object. Headers are kept exactly as sent, but for the aws-chunked
-    token of a streaming (aws-chunked) upload's Content-Encoding; user
-    metadata has its RFC 2047 encoded-words decoded. A stored value that is
-    not UTF-8 is refused (InvalidArgument), never half-kept."""
+def object_meta(headers: Mapping[str, str], *, streaming: bool = False, encoded_words: bool = True) -> ObjectMeta:
+    """What a PutObject / CreateMultipartUpload / CopyObject(REPLACE) / POST
+    Object keeps for the object. Headers are kept exactly as sent, but for the
+    aws-chunked token of a streaming (aws-chunked) upload's Content-Encoding;
+    user metadata has its RFC 2047 encoded-words decoded, unless
+    encoded_words is False (a POST form's fields are kept as typed: AWS
+    recording test_post_object_with_unicode_metadata). A stored value that
+    is not UTF-8 is refused (InvalidArgument), never half-kept."""
     kept: dict[str, str] = {}
     for name in STORED_HEADERS:
         value = headers.get(name)
@@ -76,7 +78,7 @@ def object_meta(headers: Mapping[str, str], *, streaming: bool = False) -> Objec
     user_size = sum(len(k.encode()) + len(v.encode()) for k, v in sent.items())
     if user_size > USER_META_LIMIT:
         raise S3Error("MetadataTooLarge", Size=user_size, MaxSizeAllowed=USER_META_LIMIT)
-    user = {k: rfc2047.decode(v) for k, v in sent.items()}
+    user = {k: rfc2047.decode(v) for k, v in sent.items()} if encoded_words else sent
     meta: ObjectMeta = {"headers": kept, "user": user, "storage_class": requested_storage_class(headers)}
     tagging = headers.get("x-amz-tagging")
     if tagging is not None:
