@@ -21,6 +21,12 @@ REGION = "us-east-1"
 _READY = re.compile(r"s3emu ready on (http[^\s,]+)")
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without s3emu's settings and the AWS
+    credentials: a test server runs with exactly the settings its test gives."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("S3EMU_", "AWS_"))}
+
+
 class ServerProcess:
     def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.data_dir = Path(data_dir)
@@ -36,7 +42,7 @@ class ServerProcess:
         cmd = [sys.executable, "-m", "s3emu", "serve", "--host", "127.0.0.1", *port_args,
                "--data-dir", str(self.data_dir), *self.args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env={**os.environ, **(self.env or {})})
+                                     env={**clean_env(), **(self.env or {})})
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
         while time.monotonic() < deadline:

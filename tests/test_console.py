@@ -144,7 +144,7 @@ def test_console_with_auth_off_needs_no_sign_in(browser: Any, tmp_path: Path) ->
 
 
 def test_banner_names_the_console(server: ServerProcess) -> None:
-    assert f"console: {server.endpoint}/_s3emu/console/\n" in server.output
+    assert f"  console: {server.endpoint}/_s3emu/console/\n" in server.output
 
 
 # ---- in the browser -------------------------------------------------------------------------

@@ -1,9 +1,12 @@
-"""The access log: one line per request, once its response has been sent,
-as text or JSON lines. It also feeds the request metrics."""
+"""The access log: one record per request, once its response has been sent,
+carrying the request's fields (who, what, the S3 error code, bytes, time);
+rendered as a text line or JSON by the handler's formatter. It also feeds
+the request metrics."""
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -17,6 +20,7 @@ from .recent import RECENT
 
 log = logging.getLogger("s3emu.access")
 S3_REQUEST = "s3emu.request"  # where dispatch leaves the S3Request on the aiohttp request
+_V4_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -29,31 +33,65 @@ class AccessLogger(AbstractAccessLogger):
             return  # health checks and metric scrapes stay out of the log and the counts
         app = request.app  # type: ignore[attr-defined]
         entry = {
-            "time": iso8601(time.time(), exact=True),
             "request_id": req.request_id,
-            "operation": req.operation or "-",
+            "client": request.remote,
+            "access_key": req.access_key or claimed_access_key(request),
+            "operation": str(req.operation) if req.operation else "-",
             "bucket": req.bucket,
             "key": req.key,
+            "part_number": _part_number(request),
             "status": response.status,
+            "error": req.error_code if response.status >= 400 else None,
             "bytes_in": request.content.total_bytes,
             "bytes_out": 0 if request.method == "HEAD" else response.content_length or 0,
             "duration_ms": round(time_taken * 1000, 3),
+            "aws_chunked": bool(getattr(req.auth, "aws_chunked", False)),
         }
         app[METRICS].observe(entry["operation"], entry["status"], entry["bytes_in"], entry["bytes_out"],
                              time_taken)
+        now = time.time()
         recent = app.get(RECENT)
         if recent is not None:
-            recent.add({**entry, "error": req.error_code})
-        if req.config.access_log:
-            self.logger.info(format_entry(entry, req.config.log_format))
+            recent.add({**entry, "time": iso8601(now, exact=True)})
+        if req.config.access_log and self.logger.isEnabledFor(logging.INFO):
+            self.logger.info(text_line(entry, now), extra={"summary": _summary(entry), **entry})
 
 
-def format_entry(entry: dict[str, Any], log_format: str) -> str:
-    if log_format == "json":
-        return json.dumps(entry, separators=(",", ":"))
-    return (f"{entry['time']} {entry['request_id']} {entry['operation']} {_text(entry['bucket'])} "
-            f"{_text(entry['key'])} {entry['status']} in={entry['bytes_in']} out={entry['bytes_out']} "
-            f"{entry['duration_ms']:.1f}ms")
+def claimed_access_key(request: web.BaseRequest) -> str | None:
+    """The access key a request names (SigV4 or SigV2, header or query), even
+    when its signature was refused: the log says who tried."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("AWS4-"):
+        m = _V4_CREDENTIAL.search(authorization)
+        return m.group(1) if m else None
+    if authorization.startswith("AWS "):
+        return authorization[4:].split(":", 1)[0].strip() or None
+    credential = request.query.get("X-Amz-Credential")
+    if credential:
+        return credential.split("/", 1)[0] or None
+    return request.query.get("AWSAccessKeyId") or None
+
+
+def _part_number(request: web.BaseRequest) -> int | None:
+    raw = request.query.get("partNumber", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _summary(entry: dict[str, Any]) -> str:
+    return f"{entry['operation']} {entry['status']}" + (f" {entry['error']}" if entry["error"] else "")
+
+
+def text_line(entry: dict[str, Any], now: float) -> str:
+    """The text access line: time, request id, client address, access key,
+    operation, bucket, key, [part=N], status [S3 error code], bytes in and
+    out, duration, [aws-chunked]."""
+    stamp = iso8601(now, exact=True)
+    part = f"part={entry['part_number']} " if entry.get("part_number") is not None else ""
+    status = f"{entry['status']} {entry['error']}" if entry.get("error") else str(entry["status"])
+    return (f"{stamp} {entry['request_id']} {entry['client'] or '-'} {entry['access_key'] or '-'} "
+            f"{entry['operation']} {_text(entry['bucket'])} {_text(entry['key'])} {part}{status} "
+            f"in={entry['bytes_in']} out={entry['bytes_out']} {entry['duration_ms']:.1f}ms"
+            + (" aws-chunked" if entry.get("aws_chunked") else ""))
 
 
 def _text(value: str | None) -> str:
@@ -64,15 +102,3 @@ def _text(value: str | None) -> str:
     if value == "" or value == "-" or any(c in value for c in ' "\\') or not value.isprintable():
         return json.dumps(value)
     return value
-
-
-
-
-
-def configure_stderr() -> None:
-    """Send access log lines, bare, to stderr (the command line's default)."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False

@@ -8,6 +8,7 @@ server is running on it (SQLite's WAL lets several processes share it):
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _open(args: argparse.Namespace) -> Store:
     """The existing store (never a new one made by a typo), without start-up recovery."""
-    config = config_mod.load(args.config, {"data_dir": args.data_dir})
+    config = config_mod.load(args.config, {"data_dir": args.data_dir}, os.environ)
     root = Path(config.data_dir)
     if not (root / "meta.sqlite3").is_file():
         raise ValueError(f"{root} is not an s3emu data directory (no meta.sqlite3)")
@@ -70,7 +71,7 @@ def _open(args: argparse.Namespace) -> Store:
 
 
 def _uploads(store: Store, args: argparse.Namespace) -> int:
-    older_than = config_mod.parse_duration(args.older_than)
+    older_than = _duration("--older-than", args.older_than)
     uploads = store.uploads_older_than(time.time() - older_than, args.bucket, args.prefix)
     aborted = 0
     for u in uploads:
@@ -93,7 +94,7 @@ def _uploads(store: Store, args: argparse.Namespace) -> int:
 
 def _fsck(store: Store, args: argparse.Namespace) -> int:
     report = check(store, verify_digests=args.verify_digests, repair=args.repair,
-                   grace=config_mod.parse_duration(args.grace))
+                   grace=_duration("--grace", args.grace))
     for problem in report.problems:
         print(problem)
     print(f"checked {report.objects} object(s), {report.parts} part(s), {report.files} data file(s)"
@@ -105,4 +106,8 @@ def _fsck(store: Store, args: argparse.Namespace) -> int:
     return 0 if report.sound else 1
 
 
-
+def _duration(flag: str, value: str) -> float:
+    try:
+        return config_mod.parse_duration(value)
+    except ValueError as e:
+        raise ValueError(f"{flag}: {e}, got {value!r}") from None

@@ -5,38 +5,84 @@ import argparse
 import logging
 import os
 import sys
+import traceback
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Optional, get_args, get_origin, get_type_hints
 
+from .. import __version__
 from .. import config as config_mod
-from ..config import Config, Credential
-from ..ops import accesslog
-from . import admin_cli, launch, workers
+from ..config import Config, ConfigError
+from . import admin_cli, launch, logs, workers
 
 log = logging.getLogger("s3emu")
 
 
-def _serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    overrides: dict[str, Any] = {"host": args.host, "port": args.port, "data_dir": args.data_dir,
-                                 "region": args.region, "min_part_size": args.min_part_size,
-                                 "max_part_size": args.max_part_size, "max_parts": args.max_parts,
-                                 "durability": args.durability, "log_format": args.log_format}
-    if args.no_access_log:
-        overrides["access_log"] = False
-    if args.no_auth:
-        overrides["auth"] = False
-    overrides.update(tls_cert=args.tls_cert, tls_key=args.tls_key, domains=args.domain)
-    if args.cors_allow_all:
-        overrides["cors_allow_all"] = True
-    if args.no_console:
-        overrides["console"] = False
-    if args.legacy_permissions:
-        overrides["legacy_permissions"] = True
+def _help(f: Any) -> str:
+    default = config_mod.default_of(f)
+    shown = "unset" if default is None else str(default).lower() if isinstance(default, bool) else default
+    return f"{f.metadata['help']} (default: {shown}; env {config_mod.env_name(f.name)})"
+
+
+def add_serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`s3emu serve`: one flag per setting, generated from Config, defaults shown."""
+    p = sub.add_parser("serve", help="run the S3 server",
+                       description="Run the S3 server. Each setting comes from its flag, else its S3EMU_* "
+                                   "environment variable, else the config file, else its default.")
+    p.add_argument("--config", metavar="FILE", default=os.environ.get("S3EMU_CONFIG") or None,
+                   help="TOML settings file, see config.example.toml (default: none; env S3EMU_CONFIG)")
+    hints = get_type_hints(Config, include_extras=True)
+    for f in fields(Config):
+        if not f.metadata.get("flag", True):
+            continue
+        kind = hints[f.name]
+        if kind is bool:
+            p.add_argument(config_mod.flag_name(f.name), dest=f.name, action=argparse.BooleanOptionalAction,
+                           default=None, help=_help(f))
+            continue
+        choices = list(get_args(kind)) if get_origin(kind) is Literal else None
+        metavar = None if choices else _metavar(kind) or ("N" if "int" in str(kind) else f.name.split("_")[-1].upper())
+        p.add_argument(config_mod.flag_name(f.name), dest=f.name, metavar=metavar, default=None,
+                       choices=choices, help=_help(f))
+    p.add_argument("--domain", action="append", dest="domains", metavar="DOMAIN",
+                   help="bucket.DOMAIN addresses a bucket (virtual-hosted style); repeatable, replaces the "
+                        "configured list (default: localhost; env S3EMU_DOMAINS, comma-separated)")
+    p.add_argument("--access-key", help="the access key clients sign with; with --secret-key, replaces the "
+                                        "configured credentials (default: s3emu, or AWS_ACCESS_KEY_ID if set; "
+                                        "env S3EMU_ACCESS_KEY)")
+    p.add_argument("--secret-key", help="its secret key (default: s3emu-secret, or AWS_SECRET_ACCESS_KEY if "
+                                        "set; env S3EMU_SECRET_KEY)")
+    p.add_argument("--ready-file", metavar="PATH", default=os.environ.get("S3EMU_READY_FILE") or None,
+                   help="once requests are accepted, write the endpoint URL to PATH, atomically; removed at "
+                        "shutdown (default: none; env S3EMU_READY_FILE)")
+    _debug_flag(p)
+
+
+def _metavar(kind: Any) -> str | None:
+    if kind is config_mod.Size:
+        return "SIZE"
+    if kind in (config_mod.Seconds, Optional[config_mod.Duration]):
+        return "DURATION"
+    return None
+
+
+def _debug_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--debug", action="store_true", default=_env_true("S3EMU_DEBUG"),
+                   help="show the traceback of a failure to start, and debug log lines (env S3EMU_DEBUG)")
+
+
+def _env_true(var: str) -> bool:
+    return os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given as flags (None: not given)."""
+    flags = {f.name: getattr(args, f.name, None) for f in fields(Config)}
     if args.access_key or args.secret_key:
         if not (args.access_key and args.secret_key):
-            raise SystemExit("--access-key and --secret-key go together")
-        overrides["credentials"] = [Credential(args.access_key, args.secret_key)]
-    return overrides
+            raise ConfigError(["flag --access-key and --secret-key go together: give both or neither"])
+        flags["credentials"] = [{"access_key": args.access_key, "secret_key": args.secret_key}]
+    return flags
 
 
 def write_ready_file(path: str, endpoint: str) -> None:
@@ -47,11 +93,23 @@ def write_ready_file(path: str, endpoint: str) -> None:
     os.replace(tmp, target)
 
 
+def banner(config: Config, endpoint: str) -> str:
+    """What a person needs to start using the server; never the secret key."""
+    access_key = config.credentials[0].access_key if config.credentials else "-"
+    auth = "signatures checked" if config.auth else "auth off: any signature or none is accepted"
+    workers_note = f", {config.workers} worker processes" if config.workers > 1 else ""
+    return (f"s3emu ready on {endpoint}\n"
+            f"  region {config.region}, access key {access_key} ({auth}){workers_note}\n"
+            f"  data in {Path(config.data_dir).resolve()}\n"
+            + (f"  console: {endpoint}/_s3emu/console/\n" if config.console else "") +
+            f"  try: AWS_ACCESS_KEY_ID={access_key} AWS_SECRET_ACCESS_KEY=<its secret key> "
+            f"aws --endpoint-url {endpoint} --region {config.region} s3 ls")
+
+
 def announce(config: Config, endpoint: str, ready_file: str | None) -> None:
-    log.info("s3emu ready on %s, data in %s", endpoint, Path(config.data_dir).resolve())
-    print(f"s3emu ready on {endpoint}", flush=True)
-    if config.console:
-        print(f"console: {endpoint}/_s3emu/console/", flush=True)
+    """The ready banner, printed once (by the parent alone with --workers), then the ready file."""
+    print(banner(config, endpoint), flush=True)
+    log.debug("s3emu ready on %s", endpoint)
     if ready_file:
         write_ready_file(ready_file, endpoint)
 
@@ -71,53 +129,44 @@ async def serve(config: Config, ready_file: str | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="s3emu", description="A local S3-compatible object store")
+    parser.add_argument("--version", action="version", version=f"s3emu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("serve", help="run the S3 server")
-    p.add_argument("--config", help="TOML settings file (see config.example.toml)")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int, help="port to listen on (0 picks a free one)")
-    p.add_argument("--data-dir")
-    p.add_argument("--region")
-    p.add_argument("--access-key")
-    p.add_argument("--secret-key")
-    p.add_argument("--no-auth", action="store_true", help="accept requests with any or no signature")
-    p.add_argument("--min-part-size", type=int, help="smallest non-last multipart part, bytes")
-    p.add_argument("--max-part-size", type=int, help="largest part, bytes")
-    p.add_argument("--max-parts", type=int, help="highest part number (1..10000)")
-    p.add_argument("--durability", choices=["fsync", "fast"])
-    p.add_argument("--ready-file", metavar="PATH",
-                   help="once requests are accepted, write the endpoint URL to PATH (atomically)")
-    p.add_argument("--log-format", choices=["text", "json"], help="access log lines: text (default) or JSON")
-    p.add_argument("--no-access-log", action="store_true", help="no access log lines on stderr")
-    p.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
-    p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
-    p.add_argument("--domain", action="append", metavar="DOMAIN",
-                   help="bucket.DOMAIN addresses a bucket (virtual-hosted style); repeatable, "
-                        "replaces the configured list (default: localhost)")
-    p.add_argument("--cors-allow-all", action="store_true",
-                   help="buckets without a CORS configuration accept any origin (local development)")
-    p.add_argument("--no-console", action="store_true", help="no web console at /_s3emu/console/")
-    p.add_argument("--legacy-permissions", action="store_true",
-                   help="new buckets as before April 2023: ACLs enabled, no public access block")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="run N server processes on one port (SO_REUSEPORT)")
+    add_serve_parser(sub)
     admin_cli.add_parsers(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logs.configure("text", debug=getattr(args, "debug", False))
     if args.command in admin_cli.COMMANDS:
         return admin_cli.run(args)
-    if args.command == "serve":
-        try:
-            config = launch.check(config_mod.load(args.config, _serve_overrides(args)))
-        except (ValueError, OSError) as e:
-            print(f"s3emu: {e}", file=sys.stderr)
-            return 2
-        accesslog.configure_stderr()
-        if args.workers > 1:
-            status = workers.run(config, args.workers, lambda url: announce(config, url, args.ready_file))
+    return run_serve(args)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """`s3emu serve`: 0 after a clean stop; 2, with one line on stderr, when it cannot start."""
+    try:
+        config = config_mod.load(args.config, _flags(args), os.environ)
+    except ConfigError as e:
+        for problem in e.problems:
+            print(f"s3emu: {problem}", file=sys.stderr)
+        return 2
+    logs.configure(config.log_format, debug=args.debug)
+    for warning in config_mod.unknown_env(os.environ):
+        log.warning(warning)
+    try:
+        launch.check(config)
+        if config.workers > 1:
+            status = workers.run(config, config.workers, lambda url: announce(config, url, args.ready_file))
             if args.ready_file:
                 Path(args.ready_file).unlink(missing_ok=True)
             return status
         launch.run(serve(config, args.ready_file))
+    except KeyboardInterrupt:
+        return 0
+    except Exception as e:
+        message = launch.explain(e, config)
+        if message is None or args.debug:
+            traceback.print_exc()
+        if message is None:
+            return 1
+        print(f"s3emu: {message}", file=sys.stderr)
+        return 2
     return 0

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from ..config import Config, Credential
+from ..config import Config, Credential, build
 
 START_TIMEOUT = 30.0
 
@@ -201,7 +201,8 @@ def serve(data_dir: str | Path | None = None, port: int = 0, **settings: Any) ->
         settings["credentials"] = [_credential(c) for c in settings["credentials"]]
     try:
         from . import launch
-        config = launch.check(Config(data_dir=str(data_dir), port=port, **settings).validate())
+        values = {**settings, "data_dir": str(data_dir), "port": port}
+        config = launch.check(build(values, {name: f"s3emu.serve({name}=...)" for name in values}))
     except BaseException:
         if temporary:
             shutil.rmtree(data_dir, ignore_errors=True)

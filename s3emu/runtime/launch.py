@@ -3,8 +3,13 @@ line, the worker processes and the Python API."""
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import signal
+import socket
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Coroutine, TypeVar
 
 from aiohttp import web
@@ -14,7 +19,7 @@ from ..app import make_app
 from ..config import Config
 from ..ops import accesslog
 from ..ops.faults import FaultSet
-from ..storage import Store
+from ..storage import StorageError, Store
 
 
 T = TypeVar("T")
@@ -43,7 +48,10 @@ async def until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # Windows' loops: a plain handler hands over to the loop
+            signal.signal(sig, lambda _signum, _frame: loop.call_soon_threadsafe(stop.set))
     await stop.wait()
 
 
@@ -68,10 +76,49 @@ class Running:
 
 def check(config: Config) -> Config:
     """What only the server's parts can judge in a configuration: its fault
-    rules and TLS files. ValueError with a readable message."""
+    rules, TLS files and data directory. ValueError with a readable message."""
     FaultSet(config.faults)
     tls.server_context(config.tls_cert, config.tls_key)
+    check_data_dir(Path(config.data_dir))
     return config
+
+
+def check_data_dir(root: Path) -> None:
+    """The data directory exists or can be made, and can be written. ValueError."""
+    where = f"data directory {root}"
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"{where} is not a directory: choose another with --data-dir or S3EMU_DATA_DIR")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test.{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise ValueError(f"{where} cannot be created or written ({e.strerror or e}): fix its permissions, or choose "
+                         "another with --data-dir or S3EMU_DATA_DIR") from None
+
+
+def explain(exc: BaseException, config: Config) -> str | None:
+    """One line saying why the server could not start and what to do, for
+    the failures a person can fix; None for anything else (a bug: show the traceback)."""
+    if isinstance(exc, ValueError):
+        return str(exc)  # settings, TLS files, fault rules, the data directory
+    if isinstance(exc, StorageError):
+        return f"data directory {config.data_dir}: {exc.message or exc}"
+    if isinstance(exc, sqlite3.DatabaseError):
+        return (f"data directory {config.data_dir} cannot be opened ({exc}): is it an s3emu data directory "
+                "on a local disk?")
+    if isinstance(exc, OSError):
+        address = f"{config.host}:{config.port}"
+        if exc.errno == errno.EADDRINUSE:
+            return (f"port {config.port} on {config.host} is in use: stop what listens there, or choose "
+                    "another port with --port or S3EMU_PORT (0 picks a free one)")
+        if exc.errno == errno.EACCES and exc.filename is None:
+            return f"not allowed to listen on {address}: use a port above 1023, or another --host"
+        if exc.errno in (errno.EADDRNOTAVAIL, getattr(errno, "EAI_NONAME", -1)) or isinstance(exc, socket.gaierror):
+            return f"cannot listen on {address}: {config.host} is not an address of this machine"
+        return f"cannot start: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else "")
+    return None
 
 
 async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool = True,

@@ -57,8 +57,21 @@ def _fork_worker(config: Config, ready_w: int, ready_r: int) -> int:
     return pid
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """OSError EADDRINUSE if anything listens on the port: the workers' own
+    SO_REUSEPORT bind would otherwise share it with another s3emu."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, port))
+
+
 def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: float = 30.0) -> int:
-    """Run `workers` processes until SIGINT/SIGTERM; returns an exit status."""
+    """Run `workers` processes until SIGINT/SIGTERM; returns an exit status.
+    ValueError where processes cannot share a port (Windows)."""
+    if not hasattr(os, "fork") or not hasattr(socket, "SO_REUSEPORT"):
+        raise ValueError("--workers needs fork() and SO_REUSEPORT (Linux, macOS); use one worker here")
+    if config.port != 0:
+        _check_port_free(config.host, config.port)
     store = launch.open_store(config)
     store.recover()
     store.close()

@@ -74,7 +74,8 @@ def is_valid(value: str) -> bool:
 # a per-process generator, seeded from the OS and reseeded in every forked
 # worker so no two processes draw the same sequence.
 _fast = random.Random()
-os.register_at_fork(after_in_child=_fast.seed)
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_fast.seed)
 
 
 def unique_hex(nbytes: int) -> str:

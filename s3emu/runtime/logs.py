@@ -1,0 +1,65 @@
+"""Where the command's log lines go: stderr, as text or as JSON lines (every
+line, server messages and access log alike), through the standard logging
+machinery. Python callers (s3emu.serve, the pytest plugin) keep their own."""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+from ..ops import accesslog
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_HANDLERS: list[logging.Handler] = []  # ours, replaced on reconfiguration
+
+
+def iso_time(created: float) -> str:
+    """UTC with milliseconds: 2025-05-01T09:30:12.481Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
+
+
+class JsonLines(JsonFormatter):
+    """{"time", "level", "logger", "message", ...extra fields}; tracebacks in "exc_info"."""
+
+    def __init__(self) -> None:
+        super().__init__(["asctime", "levelname", "name", "message"], json_ensure_ascii=False,
+                         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
+
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+        super().add_fields(log_data, record, message_dict)
+        if "summary" in log_data:  # an access record: its fields say it all, the message just names it
+            log_data["message"] = log_data.pop("summary")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return iso_time(record.created)
+
+
+def configure(log_format: str, *, debug: bool = False) -> None:
+    """Send every log line to stderr in `log_format` ("text" or "json")."""
+    root, access = logging.getLogger(), logging.getLogger(accesslog.log.name)
+    for handler in _HANDLERS:
+        root.removeHandler(handler)
+        access.removeHandler(handler)
+    _HANDLERS.clear()
+    server, lines = logging.StreamHandler(sys.stderr), logging.StreamHandler(sys.stderr)
+    formatter: Any = JsonLines() if log_format == "json" else None
+    server.setFormatter(formatter or _text_formatter())
+    lines.setFormatter(formatter or logging.Formatter("%(message)s"))
+    root.addHandler(server)
+    access.addHandler(lines)
+    access.propagate = False
+    _HANDLERS.extend((server, lines))
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    access.setLevel(logging.INFO)
+    for noisy in ("asyncio", "aiohttp"):  # their debug chatter is not ours
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
+    logging.captureWarnings(True)
+
+
+def _text_formatter() -> logging.Formatter:
+    formatter = logging.Formatter(TEXT_FORMAT)
+    formatter.formatTime = lambda record, datefmt=None: iso_time(record.created)  # type: ignore[method-assign]
+    return formatter
