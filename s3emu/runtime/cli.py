@@ -68,7 +68,7 @@ def _metavar(kind: Any) -> str | None:
 
 def _debug_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", default=_env_true("S3EMU_DEBUG"),
-                   help="show the traceback of a failure to start, and debug log lines (env S3EMU_DEBUG)")
+                   help="show the traceback of a failure to start, and debug log lines (default: off; env S3EMU_DEBUG)")
 
 
 def _env_true(var: str) -> bool:

@@ -19,7 +19,7 @@ from ..app import make_app
 from ..config import Config
 from ..ops import accesslog
 from ..ops.faults import FaultSet
-from ..storage import StorageError, Store
+from ..storage import StorageError, Store, UnsupportedDataDirectory
 
 
 T = TypeVar("T")
@@ -103,8 +103,10 @@ def explain(exc: BaseException, config: Config) -> str | None:
     the failures a person can fix; None for anything else (a bug: show the traceback)."""
     if isinstance(exc, ValueError):
         return str(exc)  # settings, TLS files, fault rules, the data directory
+    if isinstance(exc, UnsupportedDataDirectory):
+        return f"data directory {exc}"
     if isinstance(exc, StorageError):
-        return f"data directory {config.data_dir}: {exc.message or exc}"
+        return f"data directory {config.data_dir}: {exc}"
     if isinstance(exc, sqlite3.DatabaseError):
         return (f"data directory {config.data_dir} cannot be opened ({exc}): is it an s3emu data directory "
                 "on a local disk?")
