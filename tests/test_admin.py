@@ -157,3 +157,29 @@ def test_ready_file_and_port_zero(tmp_path: Path) -> None:
         assert proc.wait(30) == 0
     assert not ready.exists()  # removed at shutdown: a stale file never says "ready"
 
+
+
+def test_reset_empties_the_store(tmp_path: Path) -> None:
+    with s3emu.serve(tmp_path, min_part_size=1) as server:
+        s3 = server.client()
+        s3.create_bucket(Bucket="keep", ObjectLockEnabledForBucket=True)
+        s3.create_bucket(Bucket="drop")
+        for bucket in ("keep", "drop"):
+            s3.put_object(Bucket=bucket, Key="k", Body=b"v" * 100)
+            upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+            s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"p" * 10)
+        s3.put_object_legal_hold(Bucket="keep", Key="k", LegalHold={"Status": "ON"})
+        data_files = lambda: sorted(p for p in (tmp_path / "blobs").rglob("*") if p.is_file())  # noqa: E731
+        assert len(data_files()) == 4
+        url = admin_url(server, "reset")
+        assert requests.get(url, timeout=30).status_code == 405
+        resp = requests.post(f"{url}?bucket=drop", json={}, timeout=30)
+        assert resp.status_code == 200 and resp.json() == {"reset": "drop", "buckets_removed": 1}
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["keep"]
+        assert len(data_files()) == 2
+        server.reset()  # the locked object and the open upload go too
+        assert s3.list_buckets()["Buckets"] == []
+        assert data_files() == []
+        assert metrics(server)["s3emu_stored_objects"] == 0
+        assert metrics(server)["s3emu_uploads_in_progress"] == 0
+        s3.create_bucket(Bucket="keep")  # the names are free again

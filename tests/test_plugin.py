@@ -143,3 +143,38 @@ def test_loading_the_plugin_costs_nothing(pytester: pytest.Pytester) -> None:
             assert [t.name for t in threading.enumerate() if t.name == "s3emu"] == []
     """)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_isolation_per_test_and_locked_objects(pytester: pytest.Pytester) -> None:
+    pytester.makeini("""
+        [pytest]
+        s3emu_isolation = test
+    """)
+    pytester.makepyfile(test_isolated="""
+        import warnings
+
+        def test_leaves_things_behind(s3_client, s3_bucket):
+            s3_client.create_bucket(Bucket="left-behind")
+            s3_client.put_object(Bucket="left-behind", Key="k", Body=b"v")
+            s3_client.create_multipart_upload(Bucket="left-behind", Key="open")
+            # compliance-locked objects S3 itself would refuse to delete for a day
+            s3_client.put_bucket_versioning(Bucket=s3_bucket, VersioningConfiguration={"Status": "Enabled"})
+            s3_client.put_object_lock_configuration(Bucket=s3_bucket, ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}}})
+            s3_client.put_object(Bucket=s3_bucket, Key="locked", Body=b"x")
+            s3_client.put_object_legal_hold(Bucket=s3_bucket, Key="locked", LegalHold={"Status": "ON"})
+
+        def test_starts_empty(s3_client):
+            assert s3_client.list_buckets()["Buckets"] == []
+
+        def test_reset_on_request(s3emu_server, s3_client):
+            s3_client.create_bucket(Bucket="mine")
+            s3emu_server.reset()
+            assert s3_client.list_buckets()["Buckets"] == []
+
+        def test_not_using_s3_starts_no_server(request):
+            assert "s3emu_server" not in request.fixturenames
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error:s3_bucket")
+    result.assert_outcomes(passed=4)

@@ -1,5 +1,5 @@
 """s3emu's own endpoints, under /_s3emu/ (never an S3 bucket: `_s3emu` is not
-a valid bucket name): health, metrics and fault rules. JSON in and out, no
+a valid bucket name): health, metrics, fault rules and reset. JSON in and out, no
 signature needed."""
 from __future__ import annotations
 
@@ -37,11 +37,22 @@ async def handle(req: S3Request) -> web.StreamResponse:
             return problem(405, "use GET")
         body = req.http.app[METRICS].render(req.store)
         return web.Response(text=body, headers={"Content-Type": CONTENT_TYPE})
+    if path == "reset":
+        return reset(req, method)
     if console.handles(path):
         return await console.handle(req, path)
     if path == "faults" or path.startswith("faults/"):
         return await faults(req, method, path.removeprefix("faults").strip("/"))
     return problem(404, f"no such endpoint: /{ADMIN_BUCKET}/{path}")
+
+
+def reset(req: S3Request, method: str) -> web.Response:
+    """POST empties the store (?bucket=NAME: only that bucket), locked
+    objects included, in one transaction; fault rules stay."""
+    if method != "POST":
+        return problem(405, "use POST")
+    bucket = req.query.get("bucket") or None
+    return json_response({"reset": bucket or "all", "buckets_removed": req.store.reset(bucket)})
 
 
 async def faults(req: S3Request, method: str, rule_id: str) -> web.Response:

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import fields
 from pathlib import Path
@@ -77,6 +78,11 @@ class Endpoint:
         except urllib.error.HTTPError as e:
             detail = e.read().decode(errors="replace")
             raise ValueError(f"{method} /_s3emu/{path}: {e.code} {detail}") from None
+
+    def reset(self, bucket: str | None = None) -> None:
+        """Empties the server's store, or only `bucket`: buckets, objects,
+        versions, uploads, locked objects included (POST /_s3emu/reset)."""
+        self._admin("POST", "reset" + (f"?bucket={urllib.parse.quote(bucket)}" if bucket else ""), {})
 
     def health(self) -> dict[str, Any]:
         return dict(self._admin("GET", "health"))

@@ -100,6 +100,27 @@ class Store:
                     usage[bucket].update(uploads=uploads, upload_bytes=size)
         return usage
 
+    def reset(self, bucket: str | None = None) -> int:
+        """Empty the store, or only `bucket`: buckets, object versions, delete
+        markers, uploads and parts go, Object Lock retention and legal holds
+        notwithstanding (this is for tests, not S3), in one transaction; their
+        data files are then unlinked. Returns how many buckets were removed."""
+        where = "" if bucket is None else " WHERE bucket=?"
+        args = () if bucket is None else (bucket,)
+        with transaction(self.db) as db:
+            objects = f"SELECT id FROM objects{where}"
+            uploads = f"SELECT upload_id FROM uploads{where}"
+            self.garbage.discard(r[0] for r in db.execute(
+                f"SELECT file FROM segments WHERE object_id IN ({objects}) "
+                f"UNION ALL SELECT file FROM parts WHERE upload_id IN ({uploads})", args * 2))
+            db.execute(f"DELETE FROM segments WHERE object_id IN ({objects})", args)
+            db.execute(f"DELETE FROM parts WHERE upload_id IN ({uploads})", args)
+            db.execute(f"DELETE FROM objects{where}", args)
+            db.execute(f"DELETE FROM uploads{where}", args)
+            removed = db.execute(f"DELETE FROM buckets{where.replace('bucket', 'name')}", args).rowcount
+        self.garbage.collect()
+        return int(removed)
+
     def referenced_files(self) -> set[str]:
         """Every data file an object version or a part names, in one snapshot."""
         with transaction(self.db) as db:
