@@ -94,14 +94,15 @@ def error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
     return web.Response(status=err.status, body=body, headers=headers, content_type="application/xml")
 
 
-def make_app(config: Config, store: Store) -> web.Application:
-    """The application serving `store` with `config`: one route for every path."""
+def make_app(config: Config, store: Store, metrics_dir: str | None = None) -> web.Application:
+    """The application serving `store` with `config`: one route for every path.
+    `metrics_dir`: this is one of several workers counting metrics there."""
     # Content-Encoding describes the object: bodies are stored as sent, never decompressed
     app = web.Application(client_max_size=1024 ** 2, handler_args={"auto_decompress": False})
     app[CONFIG] = config
     app[STORE] = store
     app[FAULTS] = FaultSet(config.faults)
-    app[METRICS] = Metrics()
+    app[METRICS] = Metrics(metrics_dir)
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)  # every path, even keys holding newlines
     app.cleanup_ctx.append(reaper_context(CONFIG, STORE))  # lifecycle rules and upload expiry
     if config.console:

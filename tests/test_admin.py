@@ -29,9 +29,9 @@ def metrics(server: Any) -> dict[str, float]:
     samples: dict[str, float] = {}
     for line in resp.text.splitlines():
         if line.startswith("#"):
-            assert re.fullmatch(r"# (HELP|TYPE) s3emu_\w+ .+", line), line
+            assert re.fullmatch(r"# (HELP|TYPE) (s3emu|process|python)_\w+ .+", line), line
             continue
-        m = re.fullmatch(r'(s3emu_\w+(?:\{[^}]*\})?) (\S+)', line)
+        m = re.fullmatch(r'((?:s3emu|process|python)_\w+(?:\{[^}]*\})?) (\S+)', line)
         assert m, line
         samples[m.group(1)] = float(m.group(2))
     return samples
@@ -72,13 +72,23 @@ def test_metrics_count_requests_bytes_and_latency(s3emu_server: Any, s3_client: 
     assert delta('s3emu_received_bytes_total{operation="PutObject"}') == 1000
     assert delta('s3emu_sent_bytes_total{operation="GetObject"}') > 1000  # the object and the error document
     assert delta('s3emu_request_duration_seconds_count{operation="GetObject"}') == 2
-    assert delta('s3emu_request_duration_seconds_bucket{operation="GetObject",le="+Inf"}') == 2
+    assert delta('s3emu_request_duration_seconds_bucket{le="+Inf",operation="GetObject"}') == 2
     assert delta("s3emu_stored_bytes") == 1000
     assert delta("s3emu_stored_objects") == 1
     # histogram buckets are cumulative
     bounds = [v for k, v in after.items()
-              if k.startswith('s3emu_request_duration_seconds_bucket{operation="GetObject"')]
+              if k.startswith("s3emu_request_duration_seconds_bucket{") and 'operation="GetObject"' in k]
+    assert len(bounds) == 15
     assert bounds == sorted(bounds)
+
+
+def test_metrics_build_info_and_process(s3emu_server: Any) -> None:
+    samples = metrics(s3emu_server)
+    [build] = [k for k in samples if k.startswith("s3emu_build_info{")]
+    assert f'version="{s3emu.__version__}"' in build and samples[build] == 1
+    assert samples["process_resident_memory_bytes"] > 1024 * 1024
+    assert samples["process_cpu_seconds_total"] > 0
+    assert samples["process_open_fds"] > 0
 
 
 def test_metrics_leave_admin_requests_out(s3emu_server: Any) -> None:

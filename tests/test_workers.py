@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import os
+import platform
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import requests
 
+import s3emu
 from server import ServerProcess
 
 
@@ -89,3 +93,31 @@ def test_conditional_create_has_one_winner_across_workers(two_workers: ServerPro
         outcomes = list(pool.map(attempt, range(16)))
     assert outcomes.count("won") == 1
     assert set(outcomes) - {"won"} <= {"PreconditionFailed", "ConditionalRequestConflict"}
+
+
+def test_metrics_count_every_workers_requests(two_workers: ServerProcess) -> None:
+    def scrape() -> dict[str, float]:
+        with requests.Session() as fresh:  # a new connection: any worker may answer
+            text = fresh.get(f"{two_workers.endpoint}/_s3emu/metrics", timeout=30).text
+        return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                if line and not line.startswith("#")}
+
+    put = 's3emu_requests_total{operation="PutObject",status="200"}'
+    before = scrape().get(put, 0)
+    two_workers.client().create_bucket(Bucket="workers-metrics")
+    for i in range(12):  # fresh clients, fresh connections, spread over the workers
+        two_workers.client().put_object(Bucket="workers-metrics", Key=f"k{i}", Body=b"x" * 10)
+    scrapes = [scrape() for _ in range(6)]
+    assert {s[put] - before for s in scrapes} == {12}  # whichever worker answered, it counted all
+    assert {s["s3emu_stored_objects"] for s in scrapes} == {s["s3emu_stored_objects"] for s in scrapes[:1]}
+    assert all(s['s3emu_build_info{platform="linux",python="%s",version="%s"}' % (
+        platform.python_version(), s3emu.__version__)] == 1 for s in scrapes)
+    assert two_workers.proc is not None
+    own = [ProcessCollectorSample(pid) for pid in [two_workers.proc.pid, *_children(two_workers.proc.pid)]]
+    assert all(s["process_resident_memory_bytes"] >= sum(own) * 0.5 for s in scrapes)  # the whole server's
+    assert all(s["process_start_time_seconds"] > 0 for s in scrapes)
+
+
+def ProcessCollectorSample(pid: int) -> int:
+    """Resident bytes of one process, from /proc."""
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -35,8 +35,8 @@ async def handle(req: S3Request) -> web.StreamResponse:
     if path == "metrics":
         if method not in ("GET", "HEAD"):
             return problem(405, "use GET")
-        body = req.http.app[METRICS].render(req.store)
-        return web.Response(text=body, headers={"Content-Type": CONTENT_TYPE})
+        body = await req.http.app[METRICS].render(req.store)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
     if path == "reset":
         return reset(req, method)
     if console.handles(path):

@@ -1,77 +1,133 @@
-"""Prometheus metrics, in the text exposition format: request counts, bytes
-and latency by S3 operation, and what the store holds."""
+"""Prometheus metrics (prometheus_client): request counts, bytes and latency
+by S3 operation; what the store holds; s3emu_build_info; the standard
+process metrics.
+
+With --workers every worker counts into its own files in one directory per
+server run (prometheus_client's multiprocess mode) and a scrape, answered
+by any worker, adds them all up; process metrics then add up the server's
+processes. What the store holds is read in a thread, on a connection of its
+own, so a scrape never holds up the event loop.
+"""
 from __future__ import annotations
 
-import bisect
-from collections import defaultdict
+import asyncio
+import os
+import platform
+import re
+from pathlib import Path
+from typing import Iterable, Iterator
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.process_collector import ProcessCollector
 
+from .. import __version__
 from ..storage import Store
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 # Latency histogram bucket bounds, seconds.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-class Histogram:
-    def __init__(self) -> None:
-        self.counts = [0] * (len(BUCKETS) + 1)  # the last is +Inf
-        self.sum = 0.0
-
-    def observe(self, value: float) -> None:
-        self.counts[bisect.bisect_left(BUCKETS, value)] += 1
-        self.sum += value
+_PID_FILE = re.compile(r"[a-z_]+_(\d+)\.db")
 
 
 class Metrics:
-    """Counters fed by the access logger after each response is sent."""
+    """The request counters (fed by the access logger after each response)
+    and the scrape. `multiprocess_dir`: this process is one of several
+    workers that count into that directory (empty at the server's start)."""
 
-    def __init__(self) -> None:
-        self.requests: dict[tuple[str, int], int] = defaultdict(int)
-        self.bytes_in: dict[str, int] = defaultdict(int)
-        self.bytes_out: dict[str, int] = defaultdict(int)
-        self.latency: dict[str, Histogram] = defaultdict(Histogram)
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        self.registry = CollectorRegistry()
+        own = self.registry
+        if multiprocess_dir:
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiprocess_dir
+            values.ValueClass = values.MultiProcessValue()  # this worker's values, in its own files
+            MultiProcessCollector(self.registry, path=multiprocess_dir)
+            own = None  # counted through the files, not twice
+        self.requests = Counter("s3emu_requests", "S3 requests by operation and HTTP status.",
+                                ["operation", "status"], registry=own)
+        self.bytes_in = Counter("s3emu_received_bytes", "Request bytes received, by operation.", ["operation"],
+                                registry=own)
+        self.bytes_out = Counter("s3emu_sent_bytes", "Response body bytes sent, by operation.", ["operation"],
+                                 registry=own)
+        self.latency = Histogram("s3emu_request_duration_seconds", "Time to answer a request, by operation.",
+                                 ["operation"], buckets=BUCKETS, registry=own)
+        self.store = StoreUsage()
+        for collector in (self.store, BuildInfo(), ServerProcesses(multiprocess_dir)):
+            self.registry.register(collector)
 
     def observe(self, operation: str, status: int, bytes_in: int, bytes_out: int, seconds: float) -> None:
-        self.requests[(operation, status)] += 1
-        self.bytes_in[operation] += bytes_in
-        self.bytes_out[operation] += bytes_out
-        self.latency[operation].observe(seconds)
+        self.requests.labels(operation, str(status)).inc()
+        self.bytes_in.labels(operation).inc(bytes_in)
+        self.bytes_out.labels(operation).inc(bytes_out)
+        self.latency.labels(operation).observe(seconds)
 
-    def render(self, store: Store) -> str:
-        usage = store.usage()
-        out: list[str] = []
-        _family(out, "s3emu_requests_total", "counter", "S3 requests by operation and HTTP status.",
-                [(f'operation="{_esc(op)}",status="{st}"', n) for (op, st), n in sorted(self.requests.items())])
-        _family(out, "s3emu_received_bytes_total", "counter", "Request bytes received, by operation.",
-                [(f'operation="{_esc(op)}"', n) for op, n in sorted(self.bytes_in.items())])
-        _family(out, "s3emu_sent_bytes_total", "counter", "Response body bytes sent, by operation.",
-                [(f'operation="{_esc(op)}"', n) for op, n in sorted(self.bytes_out.items())])
-        out += ["# HELP s3emu_request_duration_seconds Time to answer a request, by operation.",
-                "# TYPE s3emu_request_duration_seconds histogram"]
-        for op, hist in sorted(self.latency.items()):
-            label, total = f'operation="{_esc(op)}"', 0
-            for bound, count in zip((*BUCKETS, "+Inf"), hist.counts):
-                total += count
-                out.append(f's3emu_request_duration_seconds_bucket{{{label},le="{bound}"}} {total}')
-            out.append(f"s3emu_request_duration_seconds_sum{{{label}}} {hist.sum:.6f}")
-            out.append(f"s3emu_request_duration_seconds_count{{{label}}} {total}")
-        _family(out, "s3emu_uploads_in_progress", "gauge", "Multipart uploads created and not yet completed "
-                "or aborted.", [("", usage["uploads"])])
-        _family(out, "s3emu_stored_objects", "gauge", "Objects stored (every version).", [("", usage["objects"])])
-        _family(out, "s3emu_stored_bytes", "gauge", "Bytes of object data stored (every version).",
-                [("", usage["bytes"])])
-        return "\n".join(out) + "\n"
+    async def render(self, store: Store) -> bytes:
+        """The text exposition of every metric."""
+        self.store.usage = await asyncio.to_thread(store.usage)
+        return generate_latest(self.registry)
+
+
+class StoreUsage:
+    """Gauges of what the store holds, as last read by Metrics.render."""
+
+    def __init__(self) -> None:
+        self.usage: dict[str, int] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        for name, key, help_text in (
+                ("s3emu_uploads_in_progress", "uploads", "Multipart uploads created and not yet completed or "
+                                                         "aborted."),
+                ("s3emu_stored_objects", "objects", "Objects stored (every version)."),
+                ("s3emu_stored_bytes", "bytes", "Bytes of object data stored (every version).")):
+            if key in self.usage:
+                yield GaugeMetricFamily(name, help_text, value=self.usage[key])
+
+
+class BuildInfo:
+    """s3emu_build_info{version, python, platform} 1."""
+
+    def collect(self) -> Iterator[Metric]:
+        info = GaugeMetricFamily("s3emu_build_info", "The running s3emu's version, Python and platform.",
+                                 labels=["version", "python", "platform"])
+        info.add_metric([__version__, platform.python_version(), platform.system().lower()], 1)
+        yield info
+
+
+class ServerProcesses:
+    """The standard process_* metrics: of this process, or with workers, of
+    the whole server (summed over the parent and every live worker; the
+    start time is the parent's)."""
+
+    def __init__(self, multiprocess_dir: str | None) -> None:
+        self.multiprocess_dir = multiprocess_dir
+
+    def pids(self) -> list[int]:
+        if not self.multiprocess_dir:
+            return [os.getpid()]
+        workers = {int(m.group(1)) for m in map(_PID_FILE.fullmatch, os.listdir(self.multiprocess_dir)) if m}
+        return [os.getppid(), *sorted(p for p in workers | {os.getpid()} if _alive(p))]
+
+    def collect(self) -> Iterable[Metric]:
+        families: dict[str, Metric] = {}
+        for pid in self.pids():
+            for family in ProcessCollector(pid=lambda pid=pid: pid, registry=None).collect():
+                if family.name not in families:
+                    families[family.name] = family
+                    continue
+                merged = families[family.name].samples[0]
+                value = family.samples[0].value
+                if family.name == "process_start_time_seconds":
+                    continue  # the first is the parent's: when the server started
+                combined = max(merged.value, value) if family.name == "process_max_fds" else merged.value + value
+                families[family.name].samples[0] = merged._replace(value=combined)
+        return families.values()
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
 
 
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
-
-
-def _family(out: list[str], name: str, kind: str, help_text: str, samples: list[tuple[str, int]]) -> None:
-    out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-    out += [f"{name}{{{labels}}} {value}" if labels else f"{name} {value}" for labels, value in samples]
-
-
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -124,7 +124,7 @@ def explain(exc: BaseException, config: Config) -> str | None:
 
 
 async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool = True,
-                reuse_port: bool = False) -> Running:
+                reuse_port: bool = False, metrics_dir: str | None = None) -> Running:
     """Opens the store (recovering from any crash, unless a parent process
     already did), then listens. Returns once the server accepts requests."""
     ssl_context = tls.server_context(config.tls_cert, config.tls_key)
@@ -132,7 +132,7 @@ async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool
     try:
         if recover:
             store.recover()
-        runner = web.AppRunner(make_app(config, store), access_log=accesslog.log,
+        runner = web.AppRunner(make_app(config, store, metrics_dir), access_log=accesslog.log,
                                access_log_class=accesslog.AccessLogger, shutdown_timeout=shutdown_timeout)
         await runner.setup()
         try:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import select
+import shutil
 import signal
 import socket
+import tempfile
 import time
 from dataclasses import replace
 from typing import Callable
@@ -33,8 +35,8 @@ def _reserve_port(host: str) -> socket.socket:
     return sock
 
 
-async def _worker(config: Config, ready_fd: int) -> None:
-    running = await launch.start(config, recover=False, reuse_port=True)
+async def _worker(config: Config, ready_fd: int, metrics_dir: str) -> None:
+    running = await launch.start(config, recover=False, reuse_port=True, metrics_dir=metrics_dir)
     os.write(ready_fd, b"r")
     os.close(ready_fd)
     try:
@@ -43,13 +45,13 @@ async def _worker(config: Config, ready_fd: int) -> None:
         await running.stop()
 
 
-def _fork_worker(config: Config, ready_w: int, ready_r: int) -> int:
+def _fork_worker(config: Config, ready_w: int, ready_r: int, metrics_dir: str) -> int:
     pid = os.fork()
     if pid == 0:  # the worker
         os.close(ready_r)
         code = 0
         try:
-            launch.run(_worker(config, ready_w))
+            launch.run(_worker(config, ready_w, metrics_dir))
         except BaseException:
             log.exception("worker %d failed", os.getpid())
             code = 1
@@ -80,7 +82,9 @@ def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: 
         reserved = _reserve_port(config.host)
         config = replace(config, port=reserved.getsockname()[1])
     ready_r, ready_w = os.pipe()
-    pids = [_fork_worker(config, ready_w, ready_r) for _ in range(workers)]
+    # the workers' metrics, added up at each scrape: a new, empty directory for this run
+    metrics_dir = tempfile.mkdtemp(prefix="s3emu-metrics-")
+    pids = [_fork_worker(config, ready_w, ready_r, metrics_dir) for _ in range(workers)]
     os.close(ready_w)
     stopping = False
 
@@ -128,4 +132,5 @@ def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: 
             status = 1
     if reserved is not None:
         reserved.close()
+    shutil.rmtree(metrics_dir, ignore_errors=True)
     return status

@@ -70,10 +70,14 @@ class Store:
 
     def usage(self) -> dict[str, int]:
         """What the store holds: {"objects": versions that are not delete
-        markers, "bytes": their total size, "uploads": uploads in progress}."""
-        objects, size = self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects WHERE delete_marker=0").fetchone()
-        uploads = self.db.execute("SELECT COUNT(*) FROM uploads WHERE state='open'").fetchone()[0]
+        markers, "bytes": their total size, "uploads": uploads in progress}.
+        A scan of every version, on a read-only connection of its own: safe
+        to call from any thread, while the server goes on."""
+        with closing(sqlite3.connect(f"{(self.root / 'meta.sqlite3').resolve().as_uri()}?mode=ro", uri=True,
+                                     timeout=30.0)) as db:
+            objects, size = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects WHERE delete_marker=0").fetchone()
+            uploads = db.execute("SELECT COUNT(*) FROM uploads WHERE state='open'").fetchone()[0]
         return {"objects": objects, "bytes": size, "uploads": uploads}
 
     def bucket_usage(self) -> dict[str, dict[str, int]]:
