@@ -68,13 +68,17 @@ class Store:
             log.info("recovery removed %d temporary and %d orphaned data files", tmp, len(orphans))
         return {"tmp": tmp, "orphans": len(orphans)}
 
+    def _reader(self) -> closing[sqlite3.Connection]:
+        """A read-only connection of its own, for reads from another thread."""
+        uri = f"{(self.root / 'meta.sqlite3').resolve().as_uri()}?mode=ro"
+        return closing(sqlite3.connect(uri, uri=True, timeout=30.0))
+
     def usage(self) -> dict[str, int]:
         """What the store holds: {"objects": versions that are not delete
         markers, "bytes": their total size, "uploads": uploads in progress}.
         A scan of every version, on a read-only connection of its own: safe
         to call from any thread, while the server goes on."""
-        with closing(sqlite3.connect(f"{(self.root / 'meta.sqlite3').resolve().as_uri()}?mode=ro", uri=True,
-                                     timeout=30.0)) as db:
+        with self._reader() as db:
             objects, size = db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects WHERE delete_marker=0").fetchone()
             uploads = db.execute("SELECT COUNT(*) FROM uploads WHERE state='open'").fetchone()[0]
@@ -86,7 +90,7 @@ class Store:
         bytes of their parts. Reads through a connection of its own, so it may
         run in another thread than the one serving requests."""
         usage: dict[str, dict[str, int]] = {}
-        with closing(sqlite3.connect(f"file:{self.root / 'meta.sqlite3'}?mode=ro", uri=True, timeout=30.0)) as db:
+        with self._reader() as db:
             for (name,) in db.execute("SELECT name FROM buckets"):
                 usage[name] = dict.fromkeys(("objects", "bytes", "versions", "version_bytes", "delete_markers",
                                              "uploads", "upload_bytes"), 0)
