@@ -20,6 +20,7 @@ from ..config import Config
 from ..ops import accesslog
 from ..ops.faults import FaultSet
 from ..storage import StorageError, Store, UnsupportedDataDirectory
+from . import buckets
 
 
 T = TypeVar("T")
@@ -125,13 +126,15 @@ def explain(exc: BaseException, config: Config) -> str | None:
 
 async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool = True,
                 reuse_port: bool = False, metrics_dir: str | None = None) -> Running:
-    """Opens the store (recovering from any crash, unless a parent process
-    already did), then listens. Returns once the server accepts requests."""
+    """Opens the store (recovering from any crash and creating the configured
+    buckets, unless a parent process already did), then listens. Returns
+    once the server accepts requests."""
     ssl_context = tls.server_context(config.tls_cert, config.tls_key)
     store = open_store(config)
     try:
         if recover:
             store.recover()
+            await buckets.create(store, config)
         runner = web.AppRunner(make_app(config, store, metrics_dir), access_log=accesslog.log,
                                access_log_class=accesslog.AccessLogger, shutdown_timeout=shutdown_timeout)
         await runner.setup()

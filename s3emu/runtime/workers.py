@@ -20,7 +20,7 @@ from typing import Callable
 
 from .. import tls
 from ..config import Config
-from . import launch
+from . import buckets, launch
 
 log = logging.getLogger("s3emu")
 
@@ -75,8 +75,11 @@ def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: 
     if config.port != 0:
         _check_port_free(config.host, config.port)
     store = launch.open_store(config)
-    store.recover()
-    store.close()
+    try:
+        store.recover()
+        launch.run(buckets.create(store, config))
+    finally:
+        store.close()
     reserved = None
     if config.port == 0:
         reserved = _reserve_port(config.host)
