@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 CONFIG ?= config.example.toml
+PORT ?=
+DATA ?=
+ARGS ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -27,8 +30,8 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $@ $(RUN_STAMP)
 
-run: $(RUN_STAMP)  ## start the server on 127.0.0.1:9000 with config.example.toml
-	$(BIN)/s3emu serve --config $(CONFIG)
+run: $(RUN_STAMP)  ## start the server on 127.0.0.1:9000 with config.example.toml (PORT=, DATA=, ARGS=)
+	$(BIN)/s3emu serve --config $(CONFIG) $(if $(PORT),--port $(PORT)) $(if $(DATA),--data-dir $(DATA)) $(ARGS)
 
 test: $(TEST_STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -13,7 +13,7 @@ from typing import Any, Literal, Optional, get_args, get_origin, get_type_hints
 from .. import __version__
 from .. import config as config_mod
 from ..config import Config, ConfigError
-from . import admin_cli, launch, logs, workers
+from . import admin_cli, health, launch, logs, workers
 
 log = logging.getLogger("s3emu")
 
@@ -133,10 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     add_serve_parser(sub)
     admin_cli.add_parsers(sub)
+    health.add_parser(sub)
     args = parser.parse_args(argv)
     logs.configure("text", debug=getattr(args, "debug", False))
     if args.command in admin_cli.COMMANDS:
         return admin_cli.run(args)
+    if args.command == "health":
+        return health.run(args)
     return run_serve(args)
 
 
