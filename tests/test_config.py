@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 import requests
 
 from s3emu import __version__
-from s3emu.config import ConfigError, load
+from s3emu.config import Config, ConfigError, env_name, load
 from server import ServerProcess, clean_env
 
 
@@ -197,3 +198,13 @@ def test_unknown_variables_are_warned_about(tmp_path: Path) -> None:
     srv.stop()
     assert any("S3EMU_PROT is not an s3emu setting; ignored (did you mean S3EMU_PORT?)" in line
                for line in srv.output)
+
+
+def test_every_setting_is_documented() -> None:
+    root = Path(__file__).resolve().parent.parent
+    readme, example = (root / "README.md").read_text(), (root / "config.example.toml").read_text()
+    for f in fields(Config):
+        env = "S3EMU_ACCESS_KEY" if f.name == "credentials" else env_name(f.name)
+        assert f"| `{f.name}` | `{env}`" in readme, f.name  # a row of the README's settings table
+        assert re.search(rf"^(# )?({f.name} =|\[\[{f.name}\]\])", example, re.M), f.name
+    load(root / "config.example.toml", {}, {})  # and the example is valid
