@@ -159,7 +159,8 @@ class Config:
     max_object_size: Size = setting(5 * 1024 * GiB, "largest object")
     durability: Literal["fsync", "fast"] = setting(
         "fsync", "fsync: writes survive power loss; fast: no fsync (throwaway data)")
-    workers: Annotated[int, Field(ge=1)] = setting(1, "server processes sharing the port (SO_REUSEPORT; Linux and macOS)")
+    workers: Annotated[int, Field(ge=1)] = setting(
+        1, "server processes sharing the port (SO_REUSEPORT; Linux and macOS)")
     domains: list[str] = setting(
         None, "bucket.DOMAIN addresses a bucket (virtual-hosted style); flag repeatable, env comma-separated",
         flag=False, factory=lambda: ["localhost"])

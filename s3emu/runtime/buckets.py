@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Iterator
 
 from lxml import etree
 
@@ -101,11 +101,8 @@ def _fill(elem: etree._Element, value: Any) -> None:
 async def _seed(store: Store, bucket: str, root: Path) -> None:
     """Each file under root becomes the object at its relative path (with
     "/"), unless that key exists: a restart leaves changed objects alone."""
-    if not root.is_dir():
-        raise _Problem(f"seed: {root} is not a directory")
     added = 0
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        key = path.relative_to(root).as_posix()
+    for key, path, size in _seed_files(root):
         try:
             store.get_object(bucket, key)
             continue
@@ -116,13 +113,26 @@ async def _seed(store: Store, bucket: str, root: Path) -> None:
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         meta = {**object_meta({"Content-Type": content_type}),
                 **checksums.object_fields(checksums.DEFAULT_ALGORITHM)}
-        await store.put_object(bucket, key, _read(path), meta=meta, size=path.stat().st_size,  # type: ignore[arg-type]
+        await store.put_object(bucket, key, _read(path), meta=meta, size=size,  # type: ignore[arg-type]
                                algorithms=[checksums.DEFAULT_ALGORITHM])
         added += 1
     log.info("bucket %s: %d seed file(s) uploaded from %s", bucket, added, root)
 
 
+def _seed_files(root: Path) -> list[tuple[str, Path, int]]:
+    """(key, path, size) of every file under root, in key order."""
+    if not root.is_dir():
+        raise _Problem(f"seed: {root} is not a directory")
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return [(p.relative_to(root).as_posix(), p, p.stat().st_size) for p in files]
+
+
 async def _read(path: Path) -> AsyncIterator[bytes]:
+    for chunk in _chunks(path):  # small local files, read at start-up before any request
+        yield chunk
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             yield chunk

@@ -93,6 +93,12 @@ def write_ready_file(path: str, endpoint: str) -> None:
     os.replace(tmp, target)
 
 
+def remove_ready_file(path: str | None) -> None:
+    """At shutdown: a stale file never says "ready"."""
+    if path:
+        Path(path).unlink(missing_ok=True)
+
+
 def banner(config: Config, endpoint: str) -> str:
     """What a person needs to start using the server; never the secret key."""
     access_key = config.credentials[0].access_key if config.credentials else "-"
@@ -122,8 +128,7 @@ async def serve(config: Config, ready_file: str | None = None) -> None:
         await launch.until_signalled()
     finally:
         log.info("s3emu shutting down")
-        if ready_file:
-            Path(ready_file).unlink(missing_ok=True)  # noqa: ASYNC240 (one unlink at shutdown)
+        remove_ready_file(ready_file)
         await running.stop()
 
 
@@ -158,8 +163,7 @@ def run_serve(args: argparse.Namespace) -> int:
         launch.check(config)
         if config.workers > 1:
             status = workers.run(config, config.workers, lambda url: announce(config, url, args.ready_file))
-            if args.ready_file:
-                Path(args.ready_file).unlink(missing_ok=True)
+            remove_ready_file(args.ready_file)
             return status
         launch.run(serve(config, args.ready_file))
     except KeyboardInterrupt:
