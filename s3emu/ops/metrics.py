@@ -15,7 +15,7 @@ import os
 import platform
 import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
@@ -24,7 +24,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 
-from .. import __version__
+from ..version import __version__
 from ..storage import Store
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
@@ -40,11 +40,12 @@ class Metrics:
 
     def __init__(self, multiprocess_dir: str | None = None) -> None:
         self.registry = CollectorRegistry()
-        own = self.registry
+        own: CollectorRegistry | None = self.registry
         if multiprocess_dir:
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiprocess_dir
-            values.ValueClass = values.MultiProcessValue()  # this worker's values, in its own files
-            MultiProcessCollector(self.registry, path=multiprocess_dir)
+            # this worker's values, in files of its own
+            values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+            MultiProcessCollector(self.registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
             own = None  # counted through the files, not twice
         self.requests = Counter("s3emu_requests", "S3 requests by operation and HTTP status.",
                                 ["operation", "status"], registry=own)
@@ -113,7 +114,7 @@ class ServerProcesses:
     def collect(self) -> Iterable[Metric]:
         families: dict[str, Metric] = {}
         for pid in self.pids():
-            for family in ProcessCollector(pid=lambda pid=pid: pid, registry=None).collect():
+            for family in ProcessCollector(pid=_constant(pid), registry=None).collect():
                 if family.name not in families:
                     families[family.name] = family
                     continue
@@ -124,6 +125,10 @@ class ServerProcesses:
                 combined = max(merged.value, value) if family.name == "process_max_fds" else merged.value + value
                 families[family.name].samples[0] = merged._replace(value=combined)
         return families.values()
+
+
+def _constant(pid: int) -> Callable[[], int]:
+    return lambda: pid
 
 
 def _alive(pid: int) -> bool:

@@ -91,7 +91,7 @@ def _fill(elem: etree._Element, value: Any) -> None:
         raise _Problem(f"expected a table of S3's element names, got {value!r}")
     for name, item in value.items():
         for one in item if isinstance(item, list) else [item]:
-            child = etree.SubElement(elem, _XML_NAMES.get(name, name))
+            child = etree.SubElement(elem, _XML_NAMES.get(str(name), str(name)))
             if isinstance(one, dict):
                 _fill(child, one)
             else:

@@ -10,7 +10,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, Literal, Optional, get_args, get_origin, get_type_hints
 
-from .. import __version__
+from ..version import __version__
 from .. import config as config_mod
 from ..config import Config, ConfigError
 from . import admin_cli, health, launch, logs, workers
