@@ -3,6 +3,7 @@ default credentials), checked by type and range with one message per
 problem; failures to start are one line and exit status 2."""
 from __future__ import annotations
 
+import json
 import re
 import socket
 import sqlite3
@@ -114,8 +115,9 @@ def test_auth_false_from_the_environment_turns_auth_off(tmp_path: Path) -> None:
     srv = ServerProcess(tmp_path, "--durability", "fast", env={"S3EMU_AUTH": "false", "S3EMU_REGION": "eu-west-1",
                                                               "S3EMU_MIN_PART_SIZE": "1KiB"}).start()
     try:
-        assert requests.put(f"{srv.endpoint}/open", timeout=30).status_code == 200  # unsigned, accepted
-        assert srv.client().get_bucket_location(Bucket="open")["LocationConstraint"] == "eu-west-1"
+        assert requests.get(f"{srv.endpoint}/", timeout=30).status_code == 200  # unsigned, accepted
+        health = requests.get(f"{srv.endpoint}/_s3emu/health", timeout=30).json()
+        assert health["region"] == "eu-west-1"
         banner = "".join(srv.output)
         assert "region eu-west-1" in banner and "auth off" in banner
     finally:
@@ -209,3 +211,14 @@ def test_every_setting_is_documented() -> None:
         assert f"| `{f.name}` | `{env}`" in readme, f.name  # a row of the README's settings table
         assert re.search(rf"^(# )?({f.name} =|\[\[{f.name}\]\])", example, re.M), f.name
     load(root / "config.example.toml", {}, {})  # and the example is valid
+
+
+def test_start_failures_as_json_lines(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for result in (s3emu_cmd("serve", "--port", "70000", "--log-format", "json"),
+                   s3emu_cmd("serve", "--data-dir", str(a_file), env={"S3EMU_LOG_FORMAT": "json"})):
+        assert result.returncode == 2
+        [record] = [json.loads(line) for line in result.stderr.splitlines()]
+        assert record["level"] == "ERROR" and record["logger"] == "s3emu"
+    assert "is not a directory" in record["message"]

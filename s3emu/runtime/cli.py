@@ -5,7 +5,6 @@ import argparse
 import logging
 import os
 import sys
-import traceback
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Literal, Optional, get_args, get_origin, get_type_hints
@@ -153,9 +152,9 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         config = config_mod.load(args.config, _flags(args), os.environ)
     except ConfigError as e:
-        for problem in e.problems:
-            print(f"s3emu: {problem}", file=sys.stderr)
-        return 2
+        # the format asked for, if it can be told: the settings did not load
+        wanted = args.log_format or os.environ.get("S3EMU_LOG_FORMAT", "").strip().lower()
+        return refuse(e.problems, json_lines=wanted == "json")
     logs.configure(config.log_format, debug=args.debug)
     for warning in config_mod.unknown_env(os.environ):
         log.warning(warning)
@@ -171,9 +170,19 @@ def run_serve(args: argparse.Namespace) -> int:
     except Exception as e:
         message = launch.explain(e, config)
         if message is None or args.debug:
-            traceback.print_exc()
-        if message is None:
-            return 1
-        print(f"s3emu: {message}", file=sys.stderr)
-        return 2
+            log.error("s3emu could not start", exc_info=True)
+        return 1 if message is None else refuse([message], json_lines=config.log_format == "json")
     return 0
+
+
+def refuse(problems: list[str], *, json_lines: bool) -> int:
+    """Why the server cannot start, one line each (JSON log records with
+    --log-format json), and exit status 2."""
+    if json_lines:
+        logs.configure("json")
+        for problem in problems:
+            log.error(problem)
+    else:
+        for problem in problems:
+            print(f"s3emu: {problem}", file=sys.stderr)
+    return 2
