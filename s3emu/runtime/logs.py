@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
 from ..ops import accesslog
+from ..protocol.dates import iso8601
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _HANDLERS: list[logging.Handler] = []  # ours, replaced on reconfiguration
-
-
-def iso_time(created: float) -> str:
-    """UTC with milliseconds: 2025-05-01T09:30:12.481Z."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
 
 
 class JsonLines(JsonFormatter):
@@ -34,7 +29,7 @@ class JsonLines(JsonFormatter):
             log_data["message"] = log_data.pop("summary")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        return iso_time(record.created)
+        return iso8601(record.created)
 
 
 def configure(log_format: str, *, debug: bool = False) -> None:
@@ -61,5 +56,5 @@ def configure(log_format: str, *, debug: bool = False) -> None:
 
 def _text_formatter() -> logging.Formatter:
     formatter = logging.Formatter(TEXT_FORMAT)
-    formatter.formatTime = lambda record, datefmt=None: iso_time(record.created)  # type: ignore[method-assign]
+    formatter.formatTime = lambda record, datefmt=None: iso8601(record.created)  # type: ignore[method-assign]
     return formatter
