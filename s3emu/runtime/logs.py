@@ -29,7 +29,7 @@ class JsonLines(JsonFormatter):
             log_data["message"] = log_data.pop("summary")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        return iso8601(record.created)
+        return iso8601(record.created, exact=True)
 
 
 def configure(log_format: str, *, debug: bool = False) -> None:
@@ -56,5 +56,5 @@ def configure(log_format: str, *, debug: bool = False) -> None:
 
 def _text_formatter() -> logging.Formatter:
     formatter = logging.Formatter(TEXT_FORMAT)
-    formatter.formatTime = lambda record, datefmt=None: iso8601(record.created)  # type: ignore[method-assign]
+    formatter.formatTime = lambda record, datefmt=None: iso8601(record.created, exact=True)  # type: ignore[method-assign]
     return formatter
