@@ -190,6 +190,20 @@ def test_policy_allows_and_an_explicit_deny_wins(owner: Any, bob: Any, ids: dict
     assert owner.get_object(Bucket=open_bucket, Key="doc.txt")["Body"].read() == b"hello"
 
 
+def test_delete_objects_judges_each_key(owner: Any, bob: Any, anon: Any, open_bucket: str) -> None:
+    # S3 answers 200 with an AccessDenied entry for each key the caller may not delete
+    owner.put_object(Bucket=open_bucket, Key="tmp/a", Body=b"a")
+    put_policy(owner, open_bucket, {"Effect": "Allow", "Principal": {"AWS": BOB_ID}, "Action": "s3:DeleteObject",
+                                    "Resource": f"arn:aws:s3:::{open_bucket}/tmp/*"})
+    objects = {"Objects": [{"Key": "tmp/a"}, {"Key": "doc.txt"}]}
+    refused = [{"Key": "doc.txt", "Code": "AccessDenied", "Message": "Access Denied"}]
+    answer = anon.delete_objects(Bucket=open_bucket, Delete=objects)
+    assert answer["Errors"] == [{**refused[0], "Key": "tmp/a"}, *refused]
+    answer = bob.delete_objects(Bucket=open_bucket, Delete=objects)
+    assert ([d["Key"] for d in answer["Deleted"]], answer["Errors"]) == (["tmp/a"], refused)
+    assert [o["Key"] for o in owner.list_objects_v2(Bucket=open_bucket)["Contents"]] == ["doc.txt"]
+
+
 def test_policy_conditions(owner: Any, bob: Any, open_bucket: str) -> None:
     arn = f"arn:aws:s3:::{open_bucket}"
     bob_principal = {"AWS": BOB_ID}

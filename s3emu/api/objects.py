@@ -5,6 +5,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..auth.access import may_delete
 from ..http.addressing import check_key
 from ..http.body import declared_length, payload, read_small
 from ..http.errors import S3Error
@@ -142,7 +143,7 @@ async def delete_object(req: S3Request) -> web.StreamResponse:
 
 async def delete_objects(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.get_bucket(req.bucket)
+    allowed = may_delete(req, req.store.get_bucket(req.bucket))
     body = await read_small(req, 2 * 1024 * 1024)
     checksums.check_document(req.headers, req.auth, body)
     doc = parse(body, "Delete")
@@ -161,6 +162,8 @@ async def delete_objects(req: S3Request) -> web.StreamResponse:
         version_id = child_text(obj, "VersionId")
         try:
             check_key(key)
+            if not allowed(key, version_id):
+                raise S3Error("AccessDenied", "Access Denied")
             deleted = req.store.delete_object(req.bucket, key, version_id, bypass_governance=bypass)
         except Exception as exc:  # one key's failure is reported in its own Error entry
             err = exc if isinstance(exc, S3Error) else S3Error.from_storage(exc) \

@@ -27,6 +27,8 @@ from ..storage import BucketInfo, ObjectInfo, StorageError
 _NO_BUCKET_LOOKUP = frozenset({Operation.CreateBucket, Operation.ListBuckets})
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _COPIES = frozenset({Operation.CopyObject, Operation.UploadPartCopy})
+# judged by their handlers: POST Object once the form names the key, DeleteObjects key by key
+_JUDGED_LATER = frozenset({Operation.PostObject, Operation.DeleteObjects})
 
 
 def is_anonymous(req: S3Request) -> bool:
@@ -43,7 +45,7 @@ def authorize(req: S3Request) -> None:
     (403 AccessDenied) when S3's evaluation would. As S3 does for a caller
     who may not know, the bucket is looked up first: a missing bucket is 404
     NoSuchBucket. POST Object is judged by its handler once the form names
-    the key."""
+    the key, DeleteObjects for each key it names (may_delete)."""
     directory = directory_for(req.config)
     req.principal = ANONYMOUS if is_anonymous(req) else directory.principal(req.access_key)
     expected = req.headers.get("x-amz-expected-bucket-owner")
@@ -60,7 +62,7 @@ def authorize(req: S3Request) -> None:
     access = bucket_access(req, bucket)
     if expected is not None and expected != access.owner_account_id:
         raise _denied()
-    if not req.config.auth or req.operation is Operation.PostObject:
+    if not req.config.auth or req.operation in _JUDGED_LATER:
         return
     if not may(req, req.operation, bucket, access, req.key, req.param("versionId")):
         raise _denied()
@@ -107,6 +109,16 @@ def may(req: S3Request, operation: str, bucket: BucketInfo, access: BucketAccess
         # no such object: whoever may list the bucket learns that (404), others get 403
         return may(req, "ListObjects", bucket, access, None, None, principal)
     return False
+
+
+def may_delete(req: S3Request, bucket: BucketInfo) -> Callable[[str, str | None], bool]:
+    """For DeleteObjects: whether the caller may delete a key (a version), as
+    DeleteObject would be judged. S3 refuses each key on its own: the request
+    succeeds with an AccessDenied entry for every key refused."""
+    if not req.config.auth:
+        return lambda key, version_id: True
+    access = bucket_access(req, bucket)
+    return lambda key, version_id: may(req, "DeleteObject", bucket, access, key, version_id)
 
 
 def _existing(req: S3Request, bucket: str, key: str | None, version_id: str | None) -> ObjectInfo | None:
