@@ -260,6 +260,15 @@ def check_pages(browser: Any, s3: Any, base: str, bucket: str) -> None:
     browser.click_text("a.object", "ä b+c")
     assert "4 bytes" in browser.text_of("#object-details", "4 bytes").text
     assert browser.find("h1").text == odd
+    whole = s3.create_multipart_upload(Bucket=bucket, Key="whole", ChecksumAlgorithm="CRC64NVME",
+                                       ChecksumType="FULL_OBJECT")["UploadId"]
+    parts = [{"PartNumber": n, "ETag": s3.upload_part(
+        Bucket=bucket, Key="whole", UploadId=whole, PartNumber=n, ChecksumAlgorithm="CRC64NVME",
+        Body=b"w" * (5 * MiB if n == 1 else 10))["ETag"]} for n in (1, 2)]
+    s3.complete_multipart_upload(Bucket=bucket, Key="whole", UploadId=whole, MultipartUpload={"Parts": parts})
+    browser.open(f"{base}#/object/{bucket}?key=whole")
+    details = browser.text_of("#object-details", "2 (multipart upload)").text
+    assert "CRC64NVME" in details and "FULL_OBJECT" in details
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
         {"ID": "tidy", "Status": "Enabled", "Filter": {"Prefix": "pending/"},
          "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 3}}]})

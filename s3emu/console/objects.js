@@ -182,6 +182,8 @@ export async function objectPage(bucket) {
     headers: { "x-amz-object-attributes": "ETag,Checksum,ObjectParts,StorageClass,ObjectSize", "x-amz-max-parts": "1000" } }).catch(() => null);
   const parts = attrs ? kids(attrs.xml, "ObjectParts")[0] : null;
   const tags = await tagging(bucket, key, versionId);
+  // GetObjectAttributes lists parts only for some checksum types; a multipart ETag always ends in -N
+  const partsCount = val(parts, "TotalPartsCount") || (/-(\d+)"?$/.exec(hd.get("etag") || "") || [])[1];
   details.replaceChildren(
     h("section", { class: "card", "aria-labelledby": "o-facts" }, h("h2", { id: "o-facts" }, "Details"),
       facts([
@@ -190,7 +192,7 @@ export async function objectPage(bucket) {
         ["Last modified", formatTime(hd.get("last-modified"))],
         ["Version", hd.get("x-amz-version-id") || "null (unversioned)"],
         ["Storage class", hd.get("x-amz-storage-class") || "STANDARD"],
-        ["Parts", parts ? `${val(parts, "TotalPartsCount") || val(parts, "PartsCount")} (multipart upload)` : "1 (single upload)"],
+        ["Parts", partsCount ? `${partsCount} (multipart upload)` : "1 (single upload)"],
         ["Content-Type", hd.get("content-type")],
         ["Content-Encoding", hd.get("content-encoding") || undefined],
         ["Content-Disposition", hd.get("content-disposition") || undefined],
