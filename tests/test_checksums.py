@@ -251,10 +251,23 @@ def test_full_object(mp: Any, mp_bucket: str, algorithm: str) -> None:
         "BadDigest", f"The {algorithm.lower()} you specified did not match the calculated checksum.")
     got = mp.get_object(Bucket=mp_bucket, Key="f", ChecksumMode="ENABLED")
     assert got[f"Checksum{algorithm}"] == whole and got["Body"].read() == b"".join(PARTS)
-    # ?partNumber gives the part's checksum here too (AWS: get-object-part, FULL_OBJECT)
-    for n, data in enumerate(PARTS, 1):
+    # ?partNumber of one of several parts sends no FULL_OBJECT checksum (AWS: get-object-part-checksum) ...
+    for n in range(1, len(PARTS) + 1):
         part = mp.head_object(Bucket=mp_bucket, Key="f", PartNumber=n, ChecksumMode="ENABLED")
-        assert (part[f"Checksum{algorithm}"], part["ChecksumType"]) == (checksum(algorithm, data), "FULL_OBJECT")
+        assert not [k for k in part if k.startswith("Checksum")]
+    # ... but the part that is the whole object does (AWS: get-object-part in test_get_object_part_checksum)
+    done = _single_part_full_object(mp, mp_bucket, algorithm)
+    part = mp.head_object(Bucket=mp_bucket, Key="one", PartNumber=1, ChecksumMode="ENABLED")
+    assert (part[f"Checksum{algorithm}"], part["ChecksumType"]) == (done[f"Checksum{algorithm}"], "FULL_OBJECT")
+
+
+def _single_part_full_object(mp: Any, bucket: str, algorithm: str) -> dict[str, Any]:
+    upload_id = mp.create_multipart_upload(Bucket=bucket, Key="one", ChecksumAlgorithm=algorithm,
+                                           ChecksumType="FULL_OBJECT")["UploadId"]
+    part = mp.upload_part(Bucket=bucket, Key="one", UploadId=upload_id, PartNumber=1, Body=PARTS[0],
+                          ChecksumAlgorithm=algorithm)
+    return mp.complete_multipart_upload(Bucket=bucket, Key="one", UploadId=upload_id, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"], f"Checksum{algorithm}": part[f"Checksum{algorithm}"]}]})
 
 
 def test_full_object_wrong_whole_checksum_is_bad_digest(mp: Any, mp_bucket: str) -> None:
@@ -312,7 +325,7 @@ def test_upload_part_copy_gets_the_upload_checksum(mp: Any, mp_bucket: str) -> N
      "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header."),
     ({"ChecksumAlgorithm": "CRC32", "ChecksumType": "PARTIAL"}, "Value for x-amz-checksum-type header is invalid."),
     ({"ChecksumAlgorithm": "MD4"}, "Checksum algorithm provided is unsupported. Please try again with any of the "
-                                   "valid types: [CRC32, CRC32C, SHA1, SHA256]"),
+                                   "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]"),
 ])
 def test_create_refusals(mp: Any, mp_bucket: str, create: dict[str, str], message: str) -> None:
     with pytest.raises(ClientError) as e:
@@ -355,9 +368,12 @@ def test_complete_refusals(mp: Any, mp_bucket: str) -> None:
     assert (err["Code"], err["Message"]) == ("InvalidRequest", "The upload was created using a crc32 checksum. The "
                                              "complete request must include the checksum for each part. It was "
                                              "missing for part 1 in the request.")
-    # a part's checksum that does not match (AWS: complete-part-with-checksum)
+    # a wrong part checksum of the upload's algorithm (AWS: complete-multipart-wrong-parts-checksum) ...
     err = complete(upload_id, [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": checksum("CRC32", b"x")}])
-    assert (err["Code"], err["Message"]) == ("BadDigest", "The crc32 you specified for part 1 did not match what we "
+    assert (err["Code"], err["PartNumber"], err["UploadId"]) == ("InvalidPart", "1", upload_id)
+    # ... and one of another algorithm (complete-part-with-checksum)
+    err = complete(upload_id, [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumSHA256": checksum("SHA256", b"x")}])
+    assert (err["Code"], err["Message"]) == ("BadDigest", "The sha256 you specified for part 1 did not match what we "
                                                           "received.")
     assert "PartNumber" not in err and "UploadId" not in err
     err = complete(upload_id, [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": "nope"}])

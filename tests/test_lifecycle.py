@@ -258,6 +258,21 @@ def test_expiration_header_names_the_rule(c: Any, b: str) -> None:
     assert "Expiration" not in c.head_object(Bucket=b, Key="keep/k")
 
 
+def test_expiration_header_rules_and_versions(c: Any, b: str) -> None:
+    # among rules giving the same date the first listed names it (AWS: test_bucket_lifecycle_multiple_rules);
+    # a read by version id gets no header, current version or not (test_..._object_expiry_versioned)
+    c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+        {"ID": rule, "Status": "Enabled", "Filter": {"Prefix": prefix}, "Expiration": {"Days": 7000}}
+        for rule, prefix in (("rule_one", "testobject"), ("rule_two", "test"), ("rule_three", "t"))]})
+    for key, rule in (("testobject-expiry", "rule_one"), ("test-one-rule", "rule_two")):
+        put = c.put_object(Bucket=b, Key=key, Body=b"x")
+        assert put["Expiration"].endswith(f'rule-id="{rule}"'), put["Expiration"]
+        assert "Expiration" not in c.head_object(Bucket=b, Key=key, VersionId=put["VersionId"])
+        assert c.head_object(Bucket=b, Key=key)["Expiration"] == put["Expiration"]
+    assert "Expiration" not in c.put_object(Bucket=b, Key="no-rules", Body=b"x")
+
+
 # -- the reaper -------------------------------------------------------------------------------------
 
 def test_reaper_aborts_incomplete_uploads_under_the_rule(c: Any, b: str) -> None:

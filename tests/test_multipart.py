@@ -138,10 +138,13 @@ def test_upload_part_content_md5(mp_server: Any, mp: Any, mp_bucket: str) -> Non
         mp.upload_part(Bucket=mp_bucket, Key="k", UploadId=upload_id, PartNumber=2, Body=b"hello",
                        ContentMD5=wrong)
     assert (error(e.value)["Code"], error(e.value)["Status"]) == ("BadDigest", 400)
+    # here both digests are base64 (AWS: upload-part-md5-bad-digest)
+    assert (error(e.value)["ExpectedDigest"], error(e.value)["CalculatedDigest"]) == (wrong, good)
     with pytest.raises(ClientError) as e:
         mp.upload_part(Bucket=mp_bucket, Key="k", UploadId=upload_id, PartNumber=3, Body=b"hello",
                        ContentMD5="not-base64!")
     assert (error(e.value)["Code"], error(e.value)["Status"]) == ("InvalidDigest", 400)
+    assert error(e.value)["Content-MD5"] == "not-base64!"
     parts = mp.list_parts(Bucket=mp_bucket, Key="k", UploadId=upload_id)["Parts"]
     assert [p["PartNumber"] for p in parts] == [1]
     assert len(data_files(mp_server) - before) == 1  # the refused parts left no file behind
@@ -641,6 +644,10 @@ def test_list_uploads_prefix_delimiter(mp: Any, mp_bucket: str) -> None:
     assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["photos/", "video/"]
     only_prefixes = mp.list_multipart_uploads(Bucket=mp_bucket, Prefix="photos/2024", Delimiter="/")
     assert (only_prefixes["NextKeyMarker"], only_prefixes["NextUploadIdMarker"]) == ("", "")
+    # even a truncated page that ends with a common prefix names no next upload (AWS: list-multiparts-start)
+    first = mp.list_multipart_uploads(Bucket=mp_bucket, Prefix="photos/", Delimiter="/", MaxUploads=1)
+    assert [p["Prefix"] for p in first["CommonPrefixes"]] == ["photos/2024/"] and first["IsTruncated"] is True
+    assert (first["NextKeyMarker"], first["NextUploadIdMarker"]) == ("", "")
 
 
 def test_list_uploads_markers(mp: Any, mp_bucket: str) -> None:

@@ -126,6 +126,7 @@ def test_bucket_without_lock(s3: Any) -> None:
     with pytest.raises(ClientError) as exc:
         s3.put_object_lock_configuration(Bucket=plain, ObjectLockConfiguration=lock_config("GOVERNANCE", Days=1))
     assert error_of(exc) == ("InvalidBucketState", 409)
+    assert "BucketName" not in exc.value.response["Error"]  # (AWS: put-object-lock-existing-bucket-no-versioning)
     # ... nor a lock on an object, by header or by call
     s3.put_object(Bucket=plain, Key="k", Body=b"x")
     calls = [
@@ -142,6 +143,7 @@ def test_bucket_without_lock(s3: Any) -> None:
         with pytest.raises(ClientError) as exc:
             call()
         assert error_of(exc) == ("InvalidRequest", 400) and exc.value.response["Error"]["Message"] == NO_LOCK
+        assert "BucketName" not in exc.value.response["Error"]  # (AWS: put-object-retention-regular-bucket)
     assert "Contents" not in s3.list_objects_v2(Bucket=plain, Prefix="k2")
     # an empty PutObjectLegalHold is MalformedXML first (AWS: test_put_object_legal_hold_exc)
     with pytest.raises(ClientError) as exc:
@@ -220,6 +222,9 @@ def test_lock_header_refusals(lock_server: ServerProcess, s3: Any, locked: str, 
     reply = request(lock_server.endpoint, "PUT", f"/{locked}/k", b"x", {"Content-MD5": X_MD5, **headers})
     err = reply.error()
     assert (reply.status, err["Code"], err["Message"]) == (400, "InvalidArgument", message)
+    if "both be supplied" in message:  # naming the header missing (AWS: put-obj-locked-error-no-mode)
+        missing = ({"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date"} - set(headers)).pop()
+        assert err["ArgumentName"] == missing
     assert "Versions" not in s3.list_object_versions(Bucket=locked)
 
 

@@ -667,6 +667,15 @@ def test_plus_in_copy_source_is_a_space(s3: Any, server: ServerProcess, bucket: 
     raw = request(server.endpoint, "PUT", f"/{bucket}/dst", headers={"x-amz-copy-source": f"{bucket}%2Ftest+key.txt"})
     assert raw.status == 200, raw.body
     assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == BODY
+    # a bucket URL before it is taken too (AWS: test_s3_timestamp_precision copies from "{bucket_url}/{key}")
+    raw = request(server.endpoint, "PUT", f"/{bucket}/dst2",
+                  headers={"x-amz-copy-source": f"{server.endpoint}/{bucket}/test%20key.txt"})
+    assert raw.status == 200, raw.body
+    assert xml(raw.body).findtext("{*}LastModified").endswith(".000Z")
+    # a copy source without a key: S3 names the header as its value too (AWS: copy-object-wrong-copy-source)
+    err = request(server.endpoint, "PUT", f"/{bucket}/dst3", headers={"x-amz-copy-source": "wrongformat"}).error()
+    assert (err["Code"], err["Message"]) == ("InvalidArgument", "Invalid copy source object key")
+    assert (err["ArgumentName"], err["ArgumentValue"]) == ("x-amz-copy-source", "x-amz-copy-source")
 
 
 def test_copy_destination_conditions(s3: Any, bucket: str) -> None:
@@ -708,7 +717,14 @@ def test_write_refusals_as_recorded(s3: Any, server: ServerProcess, bucket: str)
     assert err["Message"] == ("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query "
                               "parameters without tag name duplicates.")
     assert (err["ArgumentName"], err["ArgumentValue"]) == ("x-amz-tagging", "key1=val1&key1=val2")
+    # and a character no tag may hold (AWS: put-obj-wrong-format)
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="t", Body=b"x", Tagging="key1=val1,key2=val2")
+    assert error_of(exc) == ("InvalidArgument", 400)
+    assert exc.value.response["Error"]["ArgumentValue"] == "key1=val1,key2=val2"
     assert absent(s3, bucket, "t")
+    s3.put_object(Bucket=bucket, Key="t", Body=b"x", Tagging="a%20b=c%2Bd%3A%2F%40&empty=")
+    assert s3.head_object(Bucket=bucket, Key="t")["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "2"
 
 
 def test_archived_objects_are_not_readable(s3: Any, server: ServerProcess, bucket: str) -> None:

@@ -74,7 +74,7 @@ async def upload_part(req: S3Request) -> web.StreamResponse:
     upload = req.store.get_upload(req.bucket, req.key, _upload_id(req))
     sse.check_part(req.headers, upload.meta)
     asked = checksums.requested(req.headers, req.auth)
-    verify = checksums.write_verifier(req.auth, md5, asked)
+    verify = checksums.write_verifier(req.auth, md5, asked, part=True)
     part = await req.store.upload_part(req.bucket, req.key, upload.upload_id, number, payload(req), size=size,
                                        max_size=req.config.max_part_size,
                                        algorithms=checksums.part_algorithms(upload.meta, asked), verify=verify)
@@ -208,9 +208,9 @@ async def list_multipart_uploads(req: S3Request) -> web.StreamResponse:
     max_uploads = req.int_param("max-uploads", 1000, lo=0, hi=1000)
     page = req.store.list_multipart_uploads(req.bucket, prefix=q.prefix, delimiter=q.delimiter, key_marker=key_marker,
                                             upload_id_marker=upload_id_marker or None, max_uploads=max_uploads)
-    # the Next* markers name the page's last upload, truncated or not (S3 answers "" for a page without one)
-    next_key, next_id = (page.last_key, page.last_upload_id) if page.is_truncated else \
-        ((page.entries[-1].key, page.entries[-1].upload_id) if page.entries else (None, None))
+    # the Next* markers name the page's last upload, truncated or not, and are "" for a page without one even
+    # when it ends with a common prefix (AWS: list-multiparts-all, list-multiparts-start)
+    next_key, next_id = (page.entries[-1].key, page.entries[-1].upload_id) if page.entries else (None, None)
     owner = owner_of_objects(req)
     return xml_response("ListMultipartUploadsResult", [
         ("Bucket", req.bucket),

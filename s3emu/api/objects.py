@@ -237,8 +237,7 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
                                       condition=write_conditions(req))  # on the destination, as PutObject
     headers = {**version_headers(info), **copy_source_headers(req, source), **sse.response_headers(info.meta),
                **expiration_headers(req, info)}
-    # an SSE-C copy's result names no checksum (AWS: copy-obj-sse-c)
-    found = None if info.meta.get("sse_c") else checksums.stored(info.meta)
+    found = checksums.stored(info.meta)
     return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),
                                              ("LastModified", iso8601(info.last_modified)),
                                              *(checksums.fields(found[0], found[1], found[2]) if found else [])],

@@ -27,7 +27,7 @@ TYPES = ("COMPOSITE", "FULL_OBJECT")
 PREFIX = "x-amz-checksum-"
 # the list S3's message gives (it leaves CRC64NVME out)
 UNSUPPORTED = ("Checksum algorithm provided is unsupported. Please try again with any of the valid types: "
-               "[CRC32, CRC32C, SHA1, SHA256]")
+               "[CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")  # AWS: create-mpu-wrong-checksum-algo
 
 
 class Framing(Protocol):
@@ -105,11 +105,15 @@ def requested(headers: Headers, framing: Framing | None) -> Requested:
     return asked
 
 
-def write_verifier(framing: Framing | None, expected_md5: str | None, asked: Requested) -> Callable[[Blob], None]:
+def write_verifier(framing: Framing | None, expected_md5: str | None, asked: Requested, *,
+                   part: bool = False) -> Callable[[Blob], None]:
     """Refuses written bytes whose MD5 is not the Content-MD5 sent, or whose
     checksum is not the x-amz-checksum-* header or trailer sent. The store
     computes that checksum anyway, so the aws-chunked decoder is told not to
-    hash the body a second time: make this before calling payload(req)."""
+    hash the body a second time: make this before calling payload(req).
+    BadDigest gives the calculated MD5 in base64 and the expected one in hex,
+    or for a `part` (UploadPart) in base64 (AWS: md5-error-bad-digest,
+    upload-part-md5-bad-digest)."""
     auth = framing
     trailers: dict[str, str] = {}
     if auth is not None:
@@ -118,8 +122,8 @@ def write_verifier(framing: Framing | None, expected_md5: str | None, asked: Req
 
     def verify(blob: Blob) -> None:
         if expected_md5 is not None and blob.md5 != expected_md5:
-            # as S3 words it: the expected digest in hex, the calculated one in base64
-            raise S3Error("BadDigest", ExpectedDigest=expected_md5,
+            expected = base64.b64encode(bytes.fromhex(expected_md5)).decode() if part else expected_md5
+            raise S3Error("BadDigest", ExpectedDigest=expected,
                           CalculatedDigest=base64.b64encode(bytes.fromhex(blob.md5)).decode())
         algorithm = asked.algorithm
         if algorithm is None:
@@ -199,15 +203,16 @@ def check_mode(headers: Headers) -> bool:
 
 def read_headers(info: ObjectInfo, part: Segment | None, byte_range: tuple[int, int] | None) -> dict[str, str]:
     """The checksum a GET/HEAD returns: the part's for ?partNumber of a
-    multipart object, otherwise the object's, and only when the whole object is sent."""
+    COMPOSITE object, otherwise the object's, and only when the whole object is sent."""
     found = stored(info.meta)
     if found is None:
         return {}
     algorithm, _, checksum_type = found
-    if part is not None and info.parts_count:
-        # the part's own checksum, COMPOSITE or FULL_OBJECT (AWS: get-object-part in test_get_object_part_checksum)
+    if part is not None and info.parts_count and checksum_type == "COMPOSITE":
         value = part.checksums.get(algorithm)
         return headers(algorithm, value, checksum_type) if value else {}
+    # a FULL_OBJECT checksum only with the whole object: a part that is all of it (AWS: get-object-part in
+    # test_get_object_part_checksum[FULL_OBJECT]), not one of several (get-object-part-checksum)
     if byte_range is not None and byte_range != (0, info.size - 1):
         return {}
     return headers(*found)
@@ -330,9 +335,11 @@ def _check_parts(upload_id: str, algorithm: str | None, checksum_type: str | Non
                  segments: list[Segment]) -> None:
     for part, segment in zip(parts, segments):
         sent = part.checksums
-        if algorithm in sent and sent[algorithm] != segment.checksums.get(algorithm):
-            # AWS: complete-part-with-checksum
-            raise S3Error("BadDigest", f"The {algorithm.lower()} you specified for part {part.part_number} did not "
+        other = next((a for a in sent if a != algorithm), None)
+        if algorithm and other:
+            # a part checksum of another algorithm than the upload's (AWS: complete-part-with-checksum);
+            # a wrong one of its own algorithm is InvalidPart (complete-multipart-wrong-parts-checksum)
+            raise S3Error("BadDigest", f"The {other.lower()} you specified for part {part.part_number} did not "
                                        "match what we received.")
         wrong = any(a != algorithm or v != segment.checksums.get(a) for a, v in sent.items())
         if wrong:

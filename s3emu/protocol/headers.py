@@ -107,11 +107,17 @@ def check_canned_acl(headers: Mapping[str, str]) -> None:
         raise S3Error("InvalidArgument", "", ArgumentName="x-amz-acl", ArgumentValue=acl)
 
 
+# what a tag key or value may hold (S3 User Guide, object tagging): letters, digits, spaces and + - = . _ : / @
+_TAG_TEXT = re.compile(r"[\w\s+\-=.:/@]*")
+
+
 def check_tagging(value: str) -> str:
-    """x-amz-tagging, URL-encoded key=value pairs: a key given twice is
-    InvalidArgument (AWS recording put-obj-duplicate-tagging)."""
-    keys = [k for k, _ in parse_qsl(value, keep_blank_values=True)]
-    if len(keys) != len(set(keys)):
+    """x-amz-tagging, URL-encoded key=value pairs: a key given twice or a
+    character a tag may not hold is InvalidArgument (AWS recordings
+    put-obj-duplicate-tagging, put-obj-wrong-format)."""
+    pairs = parse_qsl(value, keep_blank_values=True)
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)) or not all(_TAG_TEXT.fullmatch(t) for pair in pairs for t in pair):
         raise S3Error("InvalidArgument", "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL "
                       "query parameters without tag name duplicates.", ArgumentName="x-amz-tagging",
                       ArgumentValue=value)

@@ -140,16 +140,17 @@ def object_tags(meta: ObjectMeta) -> dict[str, str]:
 
 def expiration(rules: Iterable[Rule], obj: ObjectInfo, day_seconds: float) -> tuple[float, str] | None:
     """When the current version `obj` expires under the rules, if ever, and
-    by which rule: the earliest applies."""
+    by which rule: the earliest applies, the first listed among equals (AWS:
+    test_bucket_lifecycle_multiple_rules)."""
     times = []
-    for r in rules:
+    for order, r in enumerate(rules):
         if not r.covers(obj.key, object_tags(obj.meta), obj.size):
             continue
         if r.expiration_days is not None:
-            times.append((day_boundary(obj.last_modified + r.expiration_days * day_seconds, day_seconds), r.id))
+            times.append((day_boundary(obj.last_modified + r.expiration_days * day_seconds, day_seconds), order, r.id))
         if r.expiration_date is not None:
-            times.append((r.expiration_date, r.id))
-    return min(times) if times else None
+            times.append((r.expiration_date, order, r.id))
+    return (min(times)[0], min(times)[2]) if times else None
 
 
 def expiry_of(rules: Iterable[Rule], obj: ObjectInfo, day_seconds: float) -> float | None:

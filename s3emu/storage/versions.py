@@ -75,7 +75,7 @@ class Versions:
         with transaction(self.db):
             b = self.buckets.get(bucket)
             if not b.object_lock and b.versioning != "Enabled":
-                raise VersioningNotEnabled(BucketName=bucket)
+                raise VersioningNotEnabled()  # S3 names no bucket here (AWS recordings)
             config: BucketConfig = {**b.config, "object_lock": rule}
             self.buckets.put_object_lock(bucket, config)
 
@@ -108,7 +108,7 @@ class Versions:
 
     def _lockable(self, bucket: str, key: str, version_id: str | None) -> ObjectInfo:
         if not self.buckets.get(bucket).object_lock:
-            raise NoObjectLockConfiguration(BucketName=bucket)
+            raise NoObjectLockConfiguration()
         return self.objects.get(bucket, key, version_id)
 
     # -- for lifecycle rules ---------------------------------------------------
