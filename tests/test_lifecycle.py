@@ -344,3 +344,34 @@ def test_bad_upload_expiry_is_refused_at_start(tmp_path: Path, value: str) -> No
     with pytest.raises(RuntimeError) as excinfo:
         server.start(timeout=10)
     assert "duration" in str(excinfo.value)
+
+
+def test_tag_filters_follow_put_object_tagging(c: Any, b: str) -> None:
+    c.put_object(Bucket=b, Key="tagged-later", Body=b"x")
+    c.put_object(Bucket=b, Key="untagged-later", Body=b"x", Tagging="expire=yes")
+    c.put_object_tagging(Bucket=b, Key="tagged-later", Tagging={"TagSet": [{"Key": "expire", "Value": "yes"}]})
+    c.delete_object_tagging(Bucket=b, Key="untagged-later")
+    c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+        {"ID": "by-tag", "Status": "Enabled", "Filter": {"Tag": {"Key": "expire", "Value": "yes"}},
+         "Expiration": {"Days": 1}}]})
+    assert eventually(lambda: [o["Key"] for o in c.list_objects_v2(Bucket=b).get("Contents", [])]
+                      == ["untagged-later"])
+
+
+def test_expiration_header_names_the_rule_that_applies(c: Any, b: str) -> None:
+    c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+        {"ID": "late", "Status": "Enabled", "Filter": {"Tag": {"Key": "t", "Value": "1"}},
+         "Expiration": {"Days": 5000}},
+        {"ID": "soon", "Status": "Enabled", "Filter": {"And": {"Prefix": "s/", "Tags": [
+            {"Key": "t", "Value": "1"}]}}, "Expiration": {"Days": 4000}}]})
+    put = c.put_object(Bucket=b, Key="s/k", Body=b"x", Tagging="t=1")
+    assert put["Expiration"].endswith('rule-id="soon"')
+    head = c.head_object(Bucket=b, Key="s/k")
+    assert head["Expiration"] == put["Expiration"]
+    expiry = email.utils.parsedate_to_datetime(put["Expiration"].split('"')[1])
+    # 4000 one-second days after the write, rounded up to the next day boundary
+    assert 4000 <= (expiry - head["LastModified"]).total_seconds() <= 4002
+    assert "Expiration" not in c.head_object(Bucket=b, Key="s/k", VersionId=put["VersionId"])
+    assert "Expiration" not in c.put_object(Bucket=b, Key="s/other", Body=b"x")
+    assert c.put_object(Bucket=b, Key="x/k", Body=b"x", Tagging="t=1")["Expiration"].endswith('rule-id="late"')

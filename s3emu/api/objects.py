@@ -12,20 +12,19 @@ from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import SpansResponse, empty_response, xml_response
 from ..http.xml import child_text, children, parse
-from ..protocol import checksums, sse
+from ..protocol import checksums, sse, tagging
 from ..protocol.dates import iso8601
 from ..protocol.headers import (
     ARCHIVED,
     RESPONSE_OVERRIDES,
     check_canned_acl,
     check_read_conditions,
-    check_tagging,
     object_headers,
     object_meta,
     parse_range,
     requested_storage_class,
 )
-from ..storage import ObjectInfo, Segment, StorageError
+from ..storage import ObjectInfo, Segment, StorageError, object_tags
 from ..storage.errors import InvalidVersionId
 from .common import (
     bypass_governance,
@@ -191,6 +190,17 @@ def verbatim_text(elem: Any, name: str) -> str | None:
 
 
 
+def _copied_tags(req: S3Request, source: ObjectInfo) -> dict[str, str]:
+    """The copy's tags: the source's (x-amz-tagging-directive COPY, the
+    default) or those of x-amz-tagging (REPLACE), whatever the metadata directive."""
+    directive = req.headers.get("x-amz-tagging-directive", "COPY")
+    if directive not in ("COPY", "REPLACE"):
+        raise S3Error("InvalidArgument", "Unknown tagging directive.", ArgumentName="x-amz-tagging-directive",
+                      ArgumentValue=directive)
+    return object_tags(source.meta) if directive == "COPY" else \
+        tagging.parse_header(req.headers.get("x-amz-tagging") or "")
+
+
 async def copy_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
     check_canned_acl(req.headers)
@@ -208,10 +218,11 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
         meta["headers"].update(sse.requested(req.headers))  # the copy's own encryption, as asked
         # the copy's class is its own: STANDARD unless named (AWS: object-attrs-after-copy)
         meta["storage_class"] = requested_storage_class(req.headers)
-    if req.headers.get("x-amz-tagging-directive", "COPY").upper() == "REPLACE":
-        meta.pop("tagging", None)
-        if "x-amz-tagging" in req.headers:
-            meta["tagging"] = check_tagging(req.headers["x-amz-tagging"])
+    meta.pop("tags", None)
+    meta.pop("tagging", None)
+    tags = _copied_tags(req, source)
+    if tags:
+        meta["tags"] = tags
     meta.update(write_lock(req))  # the copy's own Object Lock settings, never the source's
     meta = {k: v for k, v in meta.items() if k not in ("owner", "acl")}  # type: ignore[assignment]
     meta.update(write_ownership(req))  # the copy belongs to its writer, with the ACL it asks for

@@ -134,13 +134,13 @@ def write_verifier(framing: Framing | None, expected_md5: str | None, asked: Req
     return verify
 
 
-def check_document(headers: Headers, framing: Framing | None, body: bytes) -> None:
+def check_document(headers: Headers, framing: Framing | None, body: bytes, *, required: bool = True) -> None:
     """A small request document (DeleteObjects, PutBucketCors, lifecycle...)
     must carry Content-MD5 or a checksum, as S3 requires on these calls,
-    and match it."""
+    and match it; with required off, only one that is sent is checked."""
     expected_md5 = content_md5(headers)
     asked = requested(headers, framing)
-    if expected_md5 is None and asked.algorithm is None:
+    if expected_md5 is None and asked.algorithm is None and required:
         raise S3Error("InvalidRequest", "Missing required header for this request: Content-MD5")
     digests = {}
     if asked.algorithm is not None:

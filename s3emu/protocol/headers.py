@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import time
 from typing import Mapping
-from urllib.parse import parse_qsl
 
 from ..access.acl import CANNED
 from ..http.errors import S3Error
-from ..storage import ObjectInfo, ObjectMeta
-from . import rfc2047
+from ..storage import ObjectInfo, ObjectMeta, object_tags
+from . import rfc2047, tagging
 from .dates import http_date, iso8601, parse_http_date
 
 # Headers a write stores and every read returns as they were sent.
@@ -80,9 +79,9 @@ def object_meta(headers: Mapping[str, str], *, streaming: bool = False, encoded_
         raise S3Error("MetadataTooLarge", Size=user_size, MaxSizeAllowed=USER_META_LIMIT)
     user = {k: rfc2047.decode(v) for k, v in sent.items()} if encoded_words else sent
     meta: ObjectMeta = {"headers": kept, "user": user, "storage_class": requested_storage_class(headers)}
-    tagging = headers.get("x-amz-tagging")
-    if tagging is not None:
-        meta["tagging"] = check_tagging(tagging)
+    tags = tagging.parse_header(headers.get("x-amz-tagging") or "")
+    if tags:
+        meta["tags"] = tags
     return meta
 
 
@@ -105,23 +104,6 @@ def check_canned_acl(headers: Mapping[str, str]) -> None:
     acl = headers.get("x-amz-acl")
     if acl is not None and acl not in CANNED:
         raise S3Error("InvalidArgument", "", ArgumentName="x-amz-acl", ArgumentValue=acl)
-
-
-# what a tag key or value may hold (S3 User Guide, object tagging): letters, digits, spaces and + - = . _ : / @
-_TAG_TEXT = re.compile(r"[\w\s+\-=.:/@]*")
-
-
-def check_tagging(value: str) -> str:
-    """x-amz-tagging, URL-encoded key=value pairs: a key given twice or a
-    character a tag may not hold is InvalidArgument (AWS recordings
-    put-obj-duplicate-tagging, put-obj-wrong-format)."""
-    pairs = parse_qsl(value, keep_blank_values=True)
-    keys = [k for k, _ in pairs]
-    if len(keys) != len(set(keys)) or not all(_TAG_TEXT.fullmatch(t) for pair in pairs for t in pair):
-        raise S3Error("InvalidArgument", "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL "
-                      "query parameters without tag name duplicates.", ArgumentName="x-amz-tagging",
-                      ArgumentValue=value)
-    return value
 
 
 def requested_storage_class(headers: Mapping[str, str]) -> str:
@@ -162,9 +144,9 @@ def object_headers(info: ObjectInfo) -> dict[str, str]:
     if version_id is not None:
         out["x-amz-version-id"] = version_id
     out.update(lock_headers(info))
-    tagging = info.meta.get("tagging")
-    if tagging:
-        out["x-amz-tagging-count"] = str(len([t for t in tagging.split("&") if t]))
+    count = len(object_tags(info.meta))
+    if count:
+        out["x-amz-tagging-count"] = str(count)
     return out
 
 

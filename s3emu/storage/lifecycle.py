@@ -16,13 +16,12 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
-from urllib.parse import parse_qsl
 
 from .buckets import Buckets
 from .db import transaction
 from .garbage import Garbage
 from .locks import is_locked
-from .meta import BucketConfig, ObjectMeta
+from .meta import BucketConfig, object_tags
 from .models import ObjectInfo, UploadInfo
 from .objects import Objects
 from .uploads import Uploads
@@ -131,11 +130,6 @@ def abort_date(rules: Iterable[Rule], upload: UploadInfo, day_seconds: float) ->
     dates = [(day_boundary(upload.initiated + r.abort_days * day_seconds, day_seconds), r.id)
              for r in rules if r.covers_upload(upload.key) and r.abort_days is not None]
     return min(dates) if dates else None
-
-
-def object_tags(meta: ObjectMeta) -> dict[str, str]:
-    """A version's tags, from the x-amz-tagging query string it was written with."""
-    return dict(parse_qsl(meta.get("tagging") or "", keep_blank_values=True))
 
 
 def expiration(rules: Iterable[Rule], obj: ObjectInfo, day_seconds: float) -> tuple[float, str] | None:

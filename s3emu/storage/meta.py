@@ -4,6 +4,7 @@ written), typed here so every reader and writer agrees on the names."""
 from __future__ import annotations
 
 from typing import Any, TypedDict
+from urllib.parse import parse_qsl
 
 
 class LockState(TypedDict, total=False):
@@ -14,13 +15,25 @@ class LockState(TypedDict, total=False):
     legal_hold: str  # "ON" or "OFF"
 
 
+class RestoreState(TypedDict, total=False):
+    """An archived version's restore: asked at `requested`, readable from
+    `ready` until `expiry` (seconds since the epoch, UTC)."""
+
+    requested: float
+    ready: float
+    expiry: float
+    days: int
+    tier: str  # "Standard", "Bulk" or "Expedited"
+
+
 class ObjectMeta(TypedDict, total=False):
     """What an object version keeps besides its bytes (`objects.meta`)."""
 
     headers: dict[str, str]  # Content-Type and the other stored headers, as sent
     user: dict[str, str]  # x-amz-meta-* without the prefix, names lower-case
     storage_class: str  # absent on old rows: STANDARD
-    tagging: str  # the x-amz-tagging query string
+    tags: dict[str, str]  # key -> value, in the order they were set; absent: none
+    tagging: str  # older rows: the x-amz-tagging query string instead of tags
     checksums: dict[str, str]  # algorithm -> base64 value, computed by the store
     checksum_algorithm: str | None  # the one reported to clients
     checksum_type: str | None  # FULL_OBJECT or COMPOSITE
@@ -29,6 +42,7 @@ class ObjectMeta(TypedDict, total=False):
     owner: str  # the writer's canonical id; absent on old rows: the default account
     acl: list[dict[str, str]]  # ACL grants ({"Type", "ID" | "URI", "Permission"}); absent: owner FULL_CONTROL
     initiator: str  # an upload's (and its object's) initiator, canonical id; absent: the default account
+    restore: RestoreState  # archived objects (GLACIER, DEEP_ARCHIVE) once a restore was asked for
 
 
 class UploadMeta(ObjectMeta, total=False):
@@ -59,3 +73,11 @@ class BucketConfig(TypedDict, total=False):
     public_access_block: dict[str, bool]  # the four flags; absent: none set
     policy: str  # the bucket policy as sent (validated)
     acl: list[dict[str, str]]  # the bucket ACL's grants; absent: owner FULL_CONTROL
+    tags: dict[str, str]  # the bucket's tags, key -> value
+
+
+def object_tags(meta: ObjectMeta) -> dict[str, str]:
+    """A version's tags, key -> value (empty when it has none)."""
+    if "tags" in meta:
+        return dict(meta["tags"])
+    return dict(parse_qsl(meta.get("tagging") or "", keep_blank_values=True))

@@ -208,6 +208,17 @@ class Store:
         def regrant(info: ObjectInfo) -> ObjectMeta:
             return {**info.meta, "acl": grants}
         return self.objects.update_meta(bucket, key, version_id, regrant)
+    def put_object_tagging(self, bucket: str, key: str, version_id: str | None,
+                           tags: dict[str, str]) -> ObjectInfo:
+        """Replace a version's tags (the current version's without
+        version_id; {} removes them); the version as updated. Raises
+        get_object's errors."""
+        def retag(info: ObjectInfo) -> ObjectMeta:
+            meta: ObjectMeta = {k: v for k, v in info.meta.items() if k not in ("tags", "tagging")}  # type: ignore[assignment]
+            if tags:
+                meta["tags"] = dict(tags)
+            return meta
+        return self.objects.update_meta(bucket, key, version_id, retag)
 
     def segments(self, object_id: int, *, after: int = 0, offset: int = 0, limit: int = -1) -> list[Segment]:
         """An object's segments in part order: those with part number above
