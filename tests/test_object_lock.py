@@ -291,8 +291,9 @@ def test_compliance_cannot_be_shortened_or_bypassed(s3: Any, locked: str) -> Non
     with pytest.raises(ClientError) as exc:
         s3.delete_object(Bucket=locked, Key="k", VersionId=version, BypassGovernanceRetention=True)
     assert error_of(exc) == ("AccessDenied", 403)
-    s3.put_object_retention(Bucket=locked, Key="k", Retention={"Mode": "COMPLIANCE", "RetainUntilDate": days(2)})
-    assert s3.head_object(Bucket=locked, Key="k")["ObjectLockRetainUntilDate"] == days(2)
+    until = days(2)
+    s3.put_object_retention(Bucket=locked, Key="k", Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until})
+    assert s3.head_object(Bucket=locked, Key="k")["ObjectLockRetainUntilDate"] == until
 
 
 def test_retention_refusals(s3: Any, lock_server: ServerProcess, locked: str) -> None:
