@@ -12,6 +12,7 @@ from aiohttp.client_exceptions import ClientPayloadError
 from .api import OPERATIONS
 from .api.cors import add_headers as add_cors_headers
 from .auth.access import authorize
+from .api.settings import request_charged
 from .auth.verify import authenticate
 from .config import Config
 from .http.addressing import check_key, host_bucket, split_path
@@ -72,6 +73,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         response = error_response(req, S3Error("InternalError"))
     if request.method != "OPTIONS":
         add_cors_headers(req, response)
+        request_charged(req, response)
     stamp(response, req)
     return response
 

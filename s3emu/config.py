@@ -171,6 +171,8 @@ class Config:
     lifecycle_day_seconds: Seconds = setting(86400.0, "length of a lifecycle \"day\" (shorten in tests)")
     reaper_interval: Seconds = setting(60.0, "how often lifecycle rules and upload_expiry are enforced")
     upload_expiry: Optional[Duration] = setting(None, "abort any multipart upload older than this (off unless set)")
+    restore_seconds: Duration = setting(
+        2.0, "how long a RestoreObject of a GLACIER / DEEP_ARCHIVE object takes (hours on S3)")
     request_idle_timeout: Seconds = setting(60.0, "a request body idle this long is answered RequestTimeout")
     access_log: bool = setting(True, "one line per request on stderr")
     log_format: Literal["text", "json"] = setting("text", "stderr lines as text, or JSON (every line)")

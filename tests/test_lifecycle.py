@@ -25,11 +25,15 @@ def write_config(path: Path, **settings: Any) -> Path:
     return path
 
 
+def configured_server(d: Path, **settings: Any) -> ServerProcess:
+    """A server started on data in d with these settings in its config file."""
+    cfg = write_config(d / "s3emu.toml", **settings)
+    return ServerProcess(d / "data", "--config", str(cfg), "--durability", "fast", "--no-access-log").start()
+
+
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    d = tmp_path_factory.mktemp("lifecycle")
-    cfg = write_config(d / "s3emu.toml", lifecycle_day_seconds=DAY, reaper_interval=0.2)
-    server = ServerProcess(d / "data", "--config", str(cfg), "--durability", "fast", "--no-access-log").start()
+    server = configured_server(tmp_path_factory.mktemp("lifecycle"), lifecycle_day_seconds=DAY, reaper_interval=0.2)
     yield server
     server.stop()
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import fresh_bucket_name
 from rawhttp import request
 from server import ServerProcess
 
@@ -185,3 +186,24 @@ def test_tagging_documents_that_are_not_xml(server: ServerProcess, s3: Any, buck
         for body in (b"<Tagging><TagSet><Tag><Key>a</Key></Tag></TagSet></Tagging>", b"not xml", b"<Other/>"):
             reply = request(server.endpoint, "PUT", path, body)
             assert (reply.status, reply.error()["Code"]) == (400, "MalformedXML")
+
+
+def test_create_bucket_with_tags(s3: Any, loose: Any) -> None:
+    name = fresh_bucket_name("tagged")
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"Tags": [{"Key": "team", "Value": "blue"}]})
+    try:
+        assert s3.get_bucket_tagging(Bucket=name)["TagSet"] == [{"Key": "team", "Value": "blue"}]
+        # creating it again in us-east-1 is a no-op, but not with tags
+        s3.create_bucket(Bucket=name)
+        with pytest.raises(ClientError) as excinfo:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"Tags": [{"Key": "team", "Value": "red"}]})
+        assert error(excinfo)["Code"] == "BucketAlreadyOwnedByYou"
+        assert s3.get_bucket_tagging(Bucket=name)["TagSet"] == [{"Key": "team", "Value": "blue"}]
+    finally:
+        s3.delete_bucket(Bucket=name)
+    for tag_set, code in (([{"Key": "aws:x", "Value": "1"}], "InvalidTag"), ([{"Key": "k", "Value": None}],
+                                                                              "MalformedXML")):
+        with pytest.raises(ClientError) as excinfo:
+            loose.create_bucket(Bucket=name, CreateBucketConfiguration={"Tags": tag_set})
+        assert error(excinfo)["Code"] == code
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]  # nothing half-made

@@ -11,8 +11,8 @@ from ..http.body import read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
-from ..http.xml import child_text, parse
-from ..protocol import regions
+from ..http.xml import child_text, children, parse
+from ..protocol import regions, tagging
 from ..protocol.dates import iso8601
 from ..protocol.headers import check_canned_acl
 from ..storage.errors import BucketAlreadyOwnedByYou, BucketNotEmpty
@@ -69,19 +69,35 @@ async def create_bucket(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     check_canned_acl(req.headers)
     check_bucket_name(req.bucket)
-    region, constraint = _location(req, await read_small(req, 64 * 1024))
+    body = await read_small(req, 64 * 1024)
+    region, constraint = _location(req, body)
+    tags = _tags(body)
     lock = req.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true"
     config = new_bucket_config(req)
+    if tags:
+        config["tags"] = tags
     try:
         req.store.create_bucket(req.bucket, region, object_lock=lock, owner=stored_owner(req), config=config)
     except BucketAlreadyOwnedByYou:
-        # us-east-1 keeps its legacy answer: creating a bucket you own there again is a 200 that changes nothing
-        if region != regions.US_EAST_1 or req.store.get_bucket(req.bucket).region != regions.US_EAST_1:
+        # us-east-1 keeps its legacy answer: creating a bucket you own there again is a 200 that changes
+        # nothing, unless the request brings tags
+        if region != regions.US_EAST_1 or req.store.get_bucket(req.bucket).region != regions.US_EAST_1 or tags:
             raise
     if constraint is not None and constraint != region:
         req.store.set_bucket_config(req.bucket, "location_constraint", constraint)  # EU stays EU
     return empty_response(headers={"Location": _bucket_location(req, region),
                                    "x-amz-bucket-arn": regions.bucket_arn(req.bucket)})
+
+
+def _tags(body: bytes) -> tagging.Tags:
+    """The bucket's first tags, from CreateBucketConfiguration's Tags; on a
+    bucket that exists already (a us-east-1 repeat) they change nothing."""
+    if not body.strip():
+        return {}
+    found = children(parse(body, "CreateBucketConfiguration"), "Tags")
+    if len(found) > 1:
+        raise S3Error("MalformedXML")
+    return tagging.parse_bucket_creation(found[0]) if found else {}
 
 
 def _bucket_location(req: S3Request, region: str) -> str:

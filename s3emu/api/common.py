@@ -17,9 +17,10 @@ from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
 from ..protocol import checksums, sse
 from ..protocol.dates import http_date, parse_iso8601
-from ..protocol.headers import check_read_conditions, object_meta, parse_etags, reported_version_id
+from ..protocol.headers import check_read_conditions, object_meta, parse_etags, reported_version_id, storage_class
 from ..storage import BucketInfo, LockState, ObjectInfo, ObjectMeta, Page, UploadInfo, WriteCondition
 from ..storage.meta import BucketConfig, UploadMeta
+from ..storage.archive import readable
 from ..storage.errors import DeleteMarkerHit
 from ..storage.lifecycle import abort_date, expiration, rules_of
 
@@ -105,6 +106,9 @@ def copy_source(req: S3Request) -> ObjectInfo:
             raise S3Error("InvalidRequest", "The source of a copy request may not specifically refer to a delete "
                                             "marker by version id.") from None
         raise
+    if not readable(source.meta, time.time()):  # archived and not restored
+        raise S3Error("InvalidObjectState", "Operation is not valid for the source object's storage class",
+                      StorageClass=storage_class(source.meta))
     sse.check_read(req.headers, source.meta, copy_source=True)
     check_read_conditions(req.headers, source, prefix="x-amz-copy-source-")
     return source
@@ -176,10 +180,12 @@ def write_lock(req: S3Request, *, put: bool = False) -> ObjectMeta:
 def new_version_meta(req: S3Request, *, put: bool = False) -> ObjectMeta:
     """What a PutObject (put) or CreateMultipartUpload keeps for the version it
     makes: the stored headers, user metadata and storage class, its Object Lock
-    settings, its encryption, and its owner and ACL (write_ownership)."""
+    settings, its encryption (asked for, else the bucket's default), and its owner and ACL (write_ownership)."""
     streaming = getattr(req.auth, "aws_chunked", False)
-    return {**object_meta(req.headers, streaming=streaming), **write_lock(req, put=put),
-            **sse.write_fields(req.headers), **write_ownership(req)}
+    meta: ObjectMeta = {**object_meta(req.headers, streaming=streaming), **write_lock(req, put=put),
+                        **sse.write_fields(req.headers), **write_ownership(req)}
+    encrypt(req, meta)
+    return meta
 
 
 def _has_checksum(req: S3Request) -> bool:
@@ -222,14 +228,15 @@ def listing_query(req: S3Request) -> ListingQuery:
     return ListingQuery(url_encoder(req), req.param("prefix") or "", req.param("delimiter") or "")
 
 
-async def configuration_body(req: S3Request, max_bytes: int) -> bytes:
+async def configuration_body(req: S3Request, max_bytes: int, *, checksum_required: bool = True) -> bytes:
     """The document of a Put*Configuration request (PutBucketCors,
-    PutBucketLifecycleConfiguration): for a bucket that exists, at most
-    max_bytes, with a Content-MD5 or checksum that verifies."""
+    PutBucketLifecycleConfiguration, tagging, encryption...): for a bucket
+    that exists, at most max_bytes, with a Content-MD5 or checksum that
+    verifies (where S3 does not require one, only one that is sent)."""
     assert req.bucket is not None
     req.store.get_bucket(req.bucket)
     body = await read_small(req, max_bytes)
-    checksums.check_document(req.headers, req.auth, body)
+    checksums.check_document(req.headers, req.auth, body, required=checksum_required)
     return body
 
 
@@ -258,6 +265,23 @@ def abort_headers(req: S3Request, upload: UploadInfo) -> dict[str, str]:
     if due is None:
         return {}
     return {"x-amz-abort-date": http_date(due[0]), "x-amz-abort-rule-id": due[1]}
+
+
+def encrypt(req: S3Request, meta: ObjectMeta) -> None:
+    """Record in meta the encryption a new object gets (PutObject,
+    CopyObject, CreateMultipartUpload, POST uploads): the request's own,
+    else the destination bucket's default."""
+    assert req.bucket is not None
+    bucket = req.store.get_bucket(req.bucket)
+    encryption = sse.effective(req.headers, sse.bucket_rule(bucket.config), bucket.region)
+    meta["headers"] = sse.with_encryption(meta.get("headers", {}), encryption)
+
+
+def check_readable(info: ObjectInfo) -> None:
+    """GET of an archived version (GLACIER, DEEP_ARCHIVE) is InvalidObjectState until a restore is done."""
+    if not readable(info.meta, time.time()):
+        archived = storage_class(info.meta)
+        raise S3Error("InvalidObjectState", StorageClass=archived, headers={"x-amz-storage-class": archived})
 
 
 # --- who owns what --------------------------------------------------------------------------------

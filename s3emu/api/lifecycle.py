@@ -16,15 +16,15 @@ from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
 from ..http.xml import local, parse
 from ..protocol.dates import iso8601, parse_iso8601
-from ..protocol.headers import STORAGE_CLASSES
-from ..storage.lifecycle import Tree, find, find_all
+from ..protocol.headers import TRANSITION_CLASSES
+from ..storage.lifecycle import SIZE_DEFAULT, Tree, find, find_all
 from .common import configuration_body
 
 MAX_BODY = 1024 * 1024
 MAX_RULES = 1000
-# S3 answers with this since 2024; every rule here applies to objects of any size
+# TransitionDefaultMinimumObjectSize (since 2024): below 128 KiB, objects do not transition unless a rule
+# filters on size (all_storage_classes_128K), or only to GLACIER and DEEP_ARCHIVE (varies_by_storage_class)
 SIZE = "x-amz-transition-default-minimum-object-size"
-SIZE_DEFAULT = "all_storage_classes_128K"
 SIZES = (SIZE_DEFAULT, "varies_by_storage_class")
 
 _RULE_ELEMENTS = {"ID", "Status", "Filter", "Prefix", "Expiration", "Transition", "NoncurrentVersionTransition",
@@ -133,13 +133,16 @@ def _expiration(tree: Any) -> Tree:
 
 
 def _transition(tree: Any, noncurrent: bool) -> Tree:
-    """Transitions are kept and returned; with one storage tier there is nothing to move."""
+    """A Transition (Days or Date) or NoncurrentVersionTransition (NoncurrentDays) to a colder class;
+    the reaper moves versions when due (storage/lifecycle.py)."""
     if not isinstance(tree, list):
         raise _malformed()
     when = "NoncurrentDays" if noncurrent else "Days"
     _only(tree, {when, "StorageClass", "NewerNoncurrentVersions"} | (set() if noncurrent else {"Date"}))
-    if find(tree, "StorageClass") not in STORAGE_CLASSES:
+    if find(tree, "StorageClass") not in TRANSITION_CLASSES:
         raise _malformed()
+    if sum(find(tree, name) is not None for name in (when, "Date")) != 1:
+        raise _malformed()  # when it is due: one of Days or Date
     out = []
     for name, value in tree:
         if name == "Date":
@@ -251,9 +254,9 @@ async def put_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
     size = req.headers.get(SIZE, SIZE_DEFAULT)
     if size not in SIZES:
         raise S3Error("InvalidRequest", f"Invalid TransitionDefaultMinimumObjectSize found: {size}")
-    req.store.set_bucket_config(req.bucket, "lifecycle", parse_lifecycle(body))
-    req.store.set_bucket_config(req.bucket, "transition_default_minimum_object_size",
-                                None if size == SIZE_DEFAULT else size)
+    req.store.update_bucket_config(req.bucket, {"lifecycle": parse_lifecycle(body),
+                                                "transition_default_minimum_object_size":
+                                                    None if size == SIZE_DEFAULT else size})
     return empty_response(headers={SIZE: size})
 
 
@@ -270,7 +273,7 @@ async def get_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
 
 async def delete_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.set_bucket_config(req.bucket, "lifecycle", None)
+    req.store.update_bucket_config(req.bucket, {"lifecycle": None, "transition_default_minimum_object_size": None})
     return empty_response(204)
 
 

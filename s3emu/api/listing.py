@@ -1,6 +1,7 @@
 """ListObjects (v1) and ListObjectsV2."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
@@ -8,12 +9,12 @@ from aiohttp import web
 from ..http.request import S3Request
 from ..http.responses import xml_response
 from ..protocol.dates import iso8601
-from ..protocol.headers import storage_class
+from ..protocol.headers import restore_fields, storage_class
 from ..storage import ObjectInfo, Page
 from .common import ListingQuery, decode_token, encode_token, listing_query, owner_of_objects
 
 
-def _contents(obj: ObjectInfo, enc: Any, owner: Any) -> list[tuple[str, Any]]:
+def _contents(obj: ObjectInfo, enc: Any, owner: Any, restore: bool = False) -> list[tuple[str, Any]]:
     fields: list[tuple[str, Any]] = [
         ("Key", enc(obj.key)), ("LastModified", iso8601(obj.last_modified)), ("ETag", f'"{obj.etag}"'),
     ]
@@ -23,11 +24,15 @@ def _contents(obj: ObjectInfo, enc: Any, owner: Any) -> list[tuple[str, Any]]:
     fields += [("Size", obj.size), ("StorageClass", storage_class(obj.meta))]
     if owner:
         fields.append(("Owner", owner(obj.meta)))
+    if restore:
+        fields.append(("RestoreStatus", restore_fields(obj.meta, time.time())))
     return fields
 
 
-def _page_fields(page: Page[ObjectInfo], q: ListingQuery, owner: Any) -> list[tuple[str, Any]]:
-    return [("Contents", _contents(o, q.enc, owner)) for o in page.entries] + q.common_prefixes(page)
+def _page_fields(req: S3Request, page: Page[ObjectInfo], q: ListingQuery, owner: Any) -> list[tuple[str, Any]]:
+    # archived objects' restore state, when asked for (OptionalObjectAttributes)
+    restore = "RestoreStatus" in req.headers.get("x-amz-optional-object-attributes", "")
+    return [("Contents", _contents(o, q.enc, owner, restore)) for o in page.entries] + q.common_prefixes(page)
 
 
 def _query(req: S3Request) -> tuple[ListingQuery, int]:
@@ -58,7 +63,7 @@ async def list_objects_v2(req: S3Request) -> web.StreamResponse:
         # a continuation token overrides start-after, which S3 then does not echo
         ("StartAfter", q.enc(start_after) if req.param("start-after") is not None and token is None else None),
         ("EncodingType", req.param("encoding-type")),
-        *_page_fields(page, q, owner),
+        *_page_fields(req, page, q, owner),
     ], headers=_region_header(req))
 
 
@@ -79,7 +84,7 @@ async def list_objects(req: S3Request) -> web.StreamResponse:
         ("Delimiter", q.delimiter_field),
         ("IsTruncated", page.is_truncated),
         ("EncodingType", req.param("encoding-type")),
-        *_page_fields(page, q, owner_of_objects(req) if page.entries else None),
+        *_page_fields(req, page, q, owner_of_objects(req) if page.entries else None),
     ], headers=_region_header(req))
 
 

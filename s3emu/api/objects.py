@@ -15,7 +15,6 @@ from ..http.xml import child_text, children, parse
 from ..protocol import checksums, sse, tagging
 from ..protocol.dates import iso8601
 from ..protocol.headers import (
-    ARCHIVED,
     RESPONSE_OVERRIDES,
     check_canned_acl,
     check_read_conditions,
@@ -28,8 +27,10 @@ from ..storage import ObjectInfo, Segment, StorageError, object_tags
 from ..storage.errors import InvalidVersionId
 from .common import (
     bypass_governance,
+    check_readable,
     copy_source,
     copy_source_headers,
+    encrypt,
     expiration_headers,
     new_version_headers,
     new_version_meta,
@@ -97,9 +98,8 @@ async def head_object(req: S3Request) -> web.StreamResponse:
 async def _read(req: S3Request, head: bool) -> web.StreamResponse:
     info = _read_target(req)
     sse.check_read(req.headers, info.meta)
-    archived = info.meta.get("storage_class")
-    if not head and archived in ARCHIVED:  # AWS: get-object-invalid-state (HEAD still answers)
-        raise S3Error("InvalidObjectState", StorageClass=archived, headers={"x-amz-storage-class": archived})
+    if not head:  # AWS: get-object-invalid-state (HEAD still answers)
+        check_readable(info)
     with_checksum = checksums.check_mode(req.headers)
     check_read_conditions(req.headers, info)
     headers = {**object_headers(info), **sse.response_headers(info.meta), **expiration_headers(req, info)}
@@ -215,7 +215,6 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
         meta = sse.without_encryption(source.meta)
         meta.pop("checksums", None)
         meta.pop("lock", None)
-        meta["headers"].update(sse.requested(req.headers))  # the copy's own encryption, as asked
         # the copy's class is its own: STANDARD unless named (AWS: object-attrs-after-copy)
         meta["storage_class"] = requested_storage_class(req.headers)
     meta.pop("tags", None)
@@ -226,13 +225,17 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
     meta.update(write_lock(req))  # the copy's own Object Lock settings, never the source's
     meta = {k: v for k, v in meta.items() if k not in ("owner", "acl")}  # type: ignore[assignment]
     meta.update(write_ownership(req))  # the copy belongs to its writer, with the ACL it asks for
-    meta.update(sse.write_fields(req.headers))  # and its own encryption
+    meta.update(sse.write_fields(req.headers))  # and its own encryption: asked for, else the bucket's
+    encrypt(req, meta)
     same = (source.bucket, source.key) == (req.bucket, req.key)
+    # S3 lets a bucket with its own encryption configuration copy an object onto itself unchanged
     changes = directive == "REPLACE" or any(h in req.headers for h in (
         "x-amz-storage-class", "x-amz-website-redirect-location", "x-amz-server-side-encryption",
         "x-amz-server-side-encryption-customer-algorithm"))
     # the current version copied onto itself unchanged, versioned bucket or not (AWS: copy-object-in-place-no-change
-    # in test_s3_copy_object_in_place_versioned); an older version may be copied over it
+    # in test_s3_copy_object_in_place_versioned); an older version may be copied over it; a bucket with its own
+    # encryption configuration may copy an object onto itself unchanged (AWS: test_copy_in_place_with_bucket_encryption)
+    changes = changes or "encryption" in req.store.get_bucket(req.bucket).config
     if same and not changes and source.is_latest:
         raise S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to "
                                         "itself without changing the object's metadata, storage class, website "

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..http.body import read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
-from ..protocol import checksums, tagging
+from ..protocol import tagging
 from ..storage import ObjectInfo, object_tags
 from ..storage.errors import DeleteMarkerHit, NoSuchKey
-from .common import version_headers
+from .common import configuration_body, version_headers
 
 MAX_BODY = 64 * 1024
 
@@ -32,9 +31,7 @@ def _on_version(req: S3Request, tags: tagging.Tags | None = None) -> ObjectInfo:
 
 async def put_object_tagging(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.get_bucket(req.bucket)
-    body = await read_small(req, MAX_BODY)
-    checksums.check_document(req.headers, req.auth, body, required=False)
+    body = await configuration_body(req, MAX_BODY, checksum_required=False)
     info = _on_version(req, tagging.parse_document(body, bucket=False))
     return empty_response(headers=version_headers(info))
 
@@ -55,9 +52,7 @@ async def delete_object_tagging(req: S3Request) -> web.StreamResponse:
 
 async def put_bucket_tagging(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.get_bucket(req.bucket)
-    body = await read_small(req, MAX_BODY)
-    checksums.check_document(req.headers, req.auth, body, required=False)
+    body = await configuration_body(req, MAX_BODY, checksum_required=False)
     tags = tagging.parse_document(body, bucket=True)
     req.store.set_bucket_config(req.bucket, "tags", tags or None)  # an empty TagSet removes them
     return empty_response(204)

@@ -26,6 +26,7 @@ ERRORS: dict[str, tuple[int, str]] = {
                                         "against this resource."),
     "EntityTooLarge": (400, "Your proposed upload exceeds the maximum allowed size"),
     "EntityTooSmall": (400, "Your proposed upload is smaller than the minimum allowed size"),
+    "IdMismatch": (400, "Document ID does not match the specified configuration ID."),
     "IllegalLocationConstraintException": (400, "The specified location-constraint is not valid"),
     "IllegalVersioningConfigurationException": (400, "The Versioning element must be specified"),
     "IncompleteBody": (400, "You did not provide the number of bytes specified by the Content-Length HTTP "
@@ -54,6 +55,7 @@ ERRORS: dict[str, tuple[int, str]] = {
                               "number."),
     "InvalidRange": (416, "The requested range is not satisfiable"),
     "InvalidRequest": (400, "Invalid Request"),
+    "InvalidS3DestinationBucket": (400, "Invalid bucket ARN."),
     "InvalidStorageClass": (400, "The storage class you specified is not valid"),
     "InvalidTag": (400, "The TagKey you have provided is invalid"),
     "InvalidURI": (400, "Couldn't parse the specified URI."),
@@ -77,6 +79,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "NoSuchBucket": (404, "The specified bucket does not exist"),
     "NoSuchBucketPolicy": (404, "The bucket policy does not exist"),
     "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist"),
+    "NoSuchConfiguration": (404, "The specified configuration does not exist."),
     "NoSuchKey": (404, "The specified key does not exist."),
     "NoSuchLifecycleConfiguration": (404, "The lifecycle configuration does not exist"),
     "NoSuchObjectLockConfiguration": (404, "The specified object does not have a ObjectLock configuration"),
@@ -90,10 +93,12 @@ ERRORS: dict[str, tuple[int, str]] = {
     "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for this bucket"),
     "OwnershipControlsNotFoundError": (404, "The bucket ownership controls were not found"),
     "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold"),
+    "ReplicationConfigurationNotFoundError": (404, "The replication configuration was not found"),
     "RequestTimeTooSkewed": (403, "The difference between the request time and the current time is too "
                                   "large."),
     "RequestTimeout": (400, "Your socket connection to the server was not read from or written to within the "
                             "timeout period. Idle connections will be closed."),
+    "RestoreAlreadyInProgress": (409, "Object restore is already in progress"),
     "ServiceUnavailable": (503, "Please reduce your request rate."),
     "SignatureDoesNotMatch": (403, "The request signature we calculated does not match the signature you "
                                    "provided. Check your key and signing method."),
@@ -101,6 +106,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "UnexpectedContent": (400, "This request does not support content"),
     "UnresolvableGrantByEmailAddress": (400, "The e-mail address you provided does not match any account on "
                                              "record."),
+    "TooManyConfigurations": (400, "You are attempting to create a new configuration but have already reached the "
+                              "1,000-configuration limit."),
     "XAmzContentSHA256Mismatch": (400, "The provided 'x-amz-content-sha256' header does not match what was "
                                        "computed."),
 }
@@ -172,6 +179,8 @@ STORAGE_ERRORS: dict[type[storage.StorageError], tuple[str, StorageMessage]] = {
     storage.VersioningNotEnabled: ("InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a "
                                                          "Object Lock configuration"),
     # the server's own troubles: the client learns what happened
+    storage.NotArchived: ("InvalidObjectState", "Restore is not allowed for the object's current storage class"),
+    storage.RestoreInProgress: ("RestoreAlreadyInProgress", None),
     storage.DataFileMissing: ("InternalError", str),
     storage.DataFileShort: ("InternalError", str),
     storage.StorageFull: ("InternalError", str),

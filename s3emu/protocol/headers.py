@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Mapping
+from typing import Any, Mapping
 
 from ..access.acl import CANNED
 from ..http.errors import S3Error
 from ..storage import ObjectInfo, ObjectMeta, object_tags
+from ..storage.archive import restore_status, storage_class_of
 from . import rfc2047, tagging
 from .dates import http_date, iso8601, parse_http_date
 
@@ -17,11 +18,11 @@ STORED_HEADERS = ("Content-Type", "Content-Encoding", "Content-Disposition", "Co
                   "Cache-Control", "Expires", "x-amz-website-redirect-location",
                   "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
                   "x-amz-server-side-encryption-bucket-key-enabled")
-# the classes a general purpose bucket takes (OUTPOSTS is refused: AWS recording put-object-outposts)
+# What a write may ask for in a general-purpose bucket (S3 refuses OUTPOSTS, SNOW and the directory
+# buckets' EXPRESS_ONEZONE there); lifecycle Transitions may name all but STANDARD and REDUCED_REDUNDANCY.
 STORAGE_CLASSES = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-                   "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE")
-# objects in these are archived: not readable until restored, which s3emu does not do
-ARCHIVED = ("GLACIER", "DEEP_ARCHIVE")
+                   "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR")
+TRANSITION_CLASSES = STORAGE_CLASSES[2:]
 USER_META_LIMIT = 2048
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 
@@ -87,7 +88,7 @@ def object_meta(headers: Mapping[str, str], *, streaming: bool = False, encoded_
 
 def storage_class(meta: ObjectMeta) -> str:
     """The storage class an object or upload reports (STANDARD unless named)."""
-    return meta.get("storage_class", "STANDARD")
+    return storage_class_of(meta)
 
 
 def reported_version_id(info: ObjectInfo) -> str | None:
@@ -147,7 +148,27 @@ def object_headers(info: ObjectInfo) -> dict[str, str]:
     count = len(object_tags(info.meta))
     if count:
         out["x-amz-tagging-count"] = str(count)
+    out.update(restore_headers(info.meta, time.time()))
     return out
+
+
+def restore_fields(meta: ObjectMeta, now: float) -> list[tuple[str, Any]] | None:
+    """A listing's RestoreStatus (x-amz-optional-object-attributes: RestoreStatus), None when no restore stands."""
+    status = restore_status(meta, now)
+    if status == "none":
+        return None
+    expiry = iso8601(meta["restore"]["expiry"]) if status == "restored" else None
+    return [("IsRestoreInProgress", status == "ongoing"), ("RestoreExpiryDate", expiry)]
+
+
+def restore_headers(meta: ObjectMeta, now: float) -> dict[str, str]:
+    """x-amz-restore for an archived version being restored, or restored until its expiry."""
+    status = restore_status(meta, now)
+    if status == "none":
+        return {}
+    if status == "ongoing":
+        return {"x-amz-restore": 'ongoing-request="true"'}
+    return {"x-amz-restore": f'ongoing-request="false", expiry-date="{http_date(meta["restore"]["expiry"])}"'}
 
 
 def lock_headers(info: ObjectInfo) -> dict[str, str]:

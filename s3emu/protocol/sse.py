@@ -9,7 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import Mapping
+import uuid
+from typing import Any, Mapping, TypedDict
 
 from ..http.errors import S3Error
 from ..storage import ObjectMeta, UploadMeta
@@ -114,9 +115,58 @@ def without_encryption(meta: ObjectMeta) -> ObjectMeta:
     return kept
 
 
-def requested(headers: Mapping[str, str]) -> dict[str, str]:
-    """The SSE-S3/KMS headers a write asked for, kept with the object as sent."""
-    return {name: headers[name] for name in (SSE, KMS_KEY, BUCKET_KEY) if name in headers}
+class DefaultRule(TypedDict, total=False):
+    """A bucket's default encryption (PutBucketEncryption), as kept in its config."""
+
+    algorithm: str  # AES256, aws:kms or aws:kms:dsse
+    kms_key: str  # KMSMasterKeyID as given; absent: the AWS managed key
+    bucket_key: bool  # BucketKeyEnabled
+    blocked: list[str]  # BlockedEncryptionTypes (kept and returned only)
+
+
+SSE_S3: DefaultRule = {"algorithm": "AES256", "bucket_key": False}
+ACCOUNT = "000000000000"  # the account KMS key ARNs name: s3emu has one
+
+
+def bucket_rule(config: Mapping[str, Any]) -> DefaultRule:
+    """A bucket's default encryption: its own, else SSE-S3 as on every S3 bucket since 2023."""
+    rule: DefaultRule = config.get("encryption") or SSE_S3
+    return rule
+
+
+def kms_key_arn(key_id: str | None, region: str) -> str:
+    """The KMS key an object records, as S3 reports it: an ARN as given; a
+    key id or alias as an ARN of the account in the bucket's region; none
+    named, the AWS managed key aws/s3 (one per account and region)."""
+    if not key_id:
+        key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"aws/s3/{ACCOUNT}/{region}"))
+    if key_id.startswith("arn:"):
+        return key_id
+    return f"arn:aws:kms:{region}:{ACCOUNT}:{'' if key_id.startswith('alias/') else 'key/'}{key_id}"
+
+
+def effective(headers: Mapping[str, str], rule: DefaultRule, region: str) -> dict[str, str]:
+    """The SSE-S3/KMS headers a new object records and reports: the write's
+    own x-amz-server-side-encryption, else the bucket's default rule; a KMS
+    key as its ARN (the AWS managed key when the write names none), and the
+    bucket-key setting the write sends, else the bucket's. Nothing for SSE-C
+    writes, which keep the key's MD5 (write_fields)."""
+    if customer_key_md5(headers) is not None:
+        return {}
+    asked = headers.get(SSE)
+    algorithm = asked or rule["algorithm"]
+    out = {SSE: algorithm}
+    if algorithm.startswith("aws:kms"):
+        out[KMS_KEY] = kms_key_arn(headers.get(KMS_KEY) if asked else rule.get("kms_key"), region)
+        bucket_key = headers.get(BUCKET_KEY)
+        if (bucket_key.lower() == "true") if bucket_key is not None else rule.get("bucket_key"):
+            out[BUCKET_KEY] = "true"
+    return out
+
+
+def with_encryption(headers: Mapping[str, str], encryption: Mapping[str, str]) -> dict[str, str]:
+    """Stored headers with these SSE headers in place of any they held."""
+    return {**{k: v for k, v in headers.items() if k not in (SSE, KMS_KEY, BUCKET_KEY)}, **encryption}
 
 
 def response_headers(meta: ObjectMeta, *, customer: bool = True) -> dict[str, str]:

@@ -10,6 +10,8 @@ import unicodedata
 from typing import Any
 from urllib.parse import parse_qsl
 
+from lxml import etree
+
 from ..http.errors import S3Error
 from ..http.xml import children, local, parse
 
@@ -36,8 +38,9 @@ def _value_ok(value: str) -> bool:
     return len(value) <= 256 and _allowed(value)
 
 
-def _check(pairs: list[tuple[str, str]], *, bucket: bool) -> Tags:
-    """The pairs as tags, after S3's checks in S3's order: each tag as it comes, then the count."""
+def _check(pairs: list[tuple[str, str]], *, bucket: bool, creating: bool = False) -> Tags:
+    """The pairs as tags, after S3's checks in S3's order: each tag as it
+    comes, then the count. CreateBucket words the `aws:` refusal its own way."""
     tags: Tags = {}
     for key, value in pairs:
         if key in tags:
@@ -46,6 +49,9 @@ def _check(pairs: list[tuple[str, str]], *, bucket: bool) -> Tags:
             raise S3Error("InvalidTag", "The TagKey you have provided is invalid", TagKey=key)
         if not _value_ok(value):
             raise S3Error("InvalidTag", "The TagValue you have provided is invalid", TagKey=key, TagValue=value)
+        if key.startswith("aws:") and creating:
+            raise S3Error("InvalidTag", 'User-defined tag keys can\'t start with "aws:". This prefix is reserved for '
+                                        'system tags. Remove "aws:" from your tag keys and try again.')
         if key.startswith("aws:"):
             raise S3Error("InvalidTag", "System tags cannot be added/updated by requester" if bucket
                           else "Your TagKey cannot be prefixed with aws:", TagKey=key)
@@ -76,8 +82,20 @@ def parse_document(body: bytes, *, bucket: bool) -> Tags:
     tag_sets = children(doc, "TagSet")
     if len(tag_sets) > 1 or any(local(c) != "TagSet" for c in doc if isinstance(c.tag, str)):
         raise S3Error("MalformedXML")
+    return _check(_pairs(tag_sets[0]) if tag_sets else [], bucket=bucket)
+
+
+def parse_bucket_creation(tags: etree._Element) -> Tags:
+    """The Tags element of a CreateBucketConfiguration, checked as S3 checks bucket tags."""
+    return _check(_pairs(tags), bucket=True, creating=True)
+
+
+def _pairs(container: etree._Element) -> list[tuple[str, str]]:
+    """(Key, Value) of each Tag in a TagSet or Tags element; MalformedXML for an incomplete Tag."""
+    if any(local(c) != "Tag" for c in container if isinstance(c.tag, str)):
+        raise S3Error("MalformedXML")
     pairs = []
-    for tag in children(tag_sets[0], "Tag") if tag_sets else []:
+    for tag in children(container, "Tag"):
         fields: dict[str, Any] = {}
         for child in tag:
             name = local(child)
@@ -87,7 +105,7 @@ def parse_document(body: bytes, *, bucket: bool) -> Tags:
         if set(fields) != {"Key", "Value"}:
             raise S3Error("MalformedXML")
         pairs.append((fields["Key"], fields["Value"]))
-    return _check(pairs, bucket=bucket)
+    return pairs
 
 
 def tag_set(tags: Tags) -> list[tuple[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from typing import Any
+from typing import Any, Mapping
 
 from .db import transaction
 from .errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, NoSuchBucket
@@ -52,13 +52,41 @@ class Buckets:
 
     def put_config(self, name: str, item: str, value: object) -> None:
         """Store (or with None, remove) one sub-resource of the bucket's config."""
+        self.update_config(name, {item: value})
+
+    def update_config(self, name: str, changes: Mapping[str, Any]) -> None:
+        """Store (or with None, remove) several sub-resources of the bucket's config at once."""
         with transaction(self.db):
             config: dict[str, Any] = dict(self.get(name).config)
+            for item, value in changes.items():
+                if value is None:
+                    config.pop(item, None)
+                else:
+                    config[item] = value
+            self._write(name, config)
+
+    def put_config_entry(self, name: str, item: str, entry_id: str, value: Any, limit: int | None = None) -> bool:
+        """Store one entry of a sub-resource kept by id (inventory, metrics...),
+        or with None remove it. False, changing nothing, when there is no
+        such entry to remove, or when adding one would pass `limit`."""
+        with transaction(self.db):
+            config: dict[str, Any] = dict(self.get(name).config)
+            entries = dict(config.get(item) or {})
             if value is None:
-                config.pop(item, None)
+                if entries.pop(entry_id, None) is None:
+                    return False
+            elif entry_id not in entries and limit is not None and len(entries) >= limit:
+                return False
             else:
-                config[item] = value
-            self.db.execute("UPDATE buckets SET config=? WHERE name=?", (json.dumps(config), name))
+                entries[entry_id] = value
+            config[item] = entries
+            if not entries:
+                del config[item]
+            self._write(name, config)
+        return True
+
+    def _write(self, name: str, config: dict[str, Any]) -> None:
+        self.db.execute("UPDATE buckets SET config=? WHERE name=?", (json.dumps(config), name))
 
     def put_versioning(self, name: str, status: str) -> None:
         """Set the versioning state: "Enabled" or "Suspended"."""

@@ -142,6 +142,14 @@ class VersioningNotEnabled(StorageError):
     """Object Lock can only be added to a bucket with versioning enabled."""
 
 
+class NotArchived(StorageError):
+    """Only a version in an archive storage class (GLACIER, DEEP_ARCHIVE) can be restored."""
+
+
+class RestoreInProgress(StorageError):
+    """A restore of this version is already under way."""
+
+
 class DataFileMissing(StorageError):
     """A data file of this object is missing from the data directory."""
 

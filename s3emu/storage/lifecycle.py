@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from .archive import RANK, day_boundary, storage_class_of, transition_allowed
 from .buckets import Buckets
 from .db import transaction
 from .garbage import Garbage
@@ -28,6 +28,8 @@ from .uploads import Uploads
 from .versions import Versions
 
 Tree = list[Any]  # [[name, text-or-Tree], ...] as stored in the bucket's config
+# S3's TransitionDefaultMinimumObjectSize when a configuration names none
+SIZE_DEFAULT = "all_storage_classes_128K"
 
 
 def find(tree: Sequence[Any], name: str) -> Any:
@@ -49,6 +51,28 @@ def parse_date(text: str) -> float:
 
 
 @dataclass
+class Transition:
+    """A Transition (days after the write, or a date) or a
+    NoncurrentVersionTransition (days after the version became noncurrent)."""
+
+    storage_class: str
+    days: int | None = None
+    date: float | None = None
+
+    def due(self, since: float, now: float, day_seconds: float) -> bool:
+        if self.date is not None:
+            return self.date <= now
+        return self.days is not None and day_boundary(since + self.days * day_seconds, day_seconds) <= now
+
+
+def due_class(transitions: Iterable[Transition], since: float, now: float, day_seconds: float) -> str | None:
+    """The coldest storage class among the transitions due for a version
+    written (or made noncurrent) at `since`."""
+    due = [t.storage_class for t in transitions if t.due(since, now, day_seconds)]
+    return max(due, key=lambda c: RANK.get(c, 0)) if due else None
+
+
+@dataclass
 class Rule:
     """One lifecycle rule: what it selects (prefix, tags, sizes) and what it
     does (expiration by days or date, delete markers, uploads, noncurrent
@@ -66,6 +90,8 @@ class Rule:
     abort_days: int | None = None
     noncurrent_days: int | None = None
     newer_noncurrent: int | None = None
+    transitions: list[Transition] = field(default_factory=list)
+    noncurrent_transitions: list[Transition] = field(default_factory=list)
 
     @classmethod
     def from_tree(cls, tree: Tree) -> "Rule":
@@ -89,6 +115,12 @@ class Rule:
             rule.noncurrent_days = int(find(noncurrent, "NoncurrentDays"))
         if find(noncurrent, "NewerNoncurrentVersions") is not None:
             rule.newer_noncurrent = int(find(noncurrent, "NewerNoncurrentVersions"))
+        for t in find_all(tree, "Transition"):
+            days, date = find(t, "Days"), find(t, "Date")
+            rule.transitions.append(Transition(find(t, "StorageClass"), None if days is None else int(days),
+                                               None if date is None else parse_date(date)))
+        for t in find_all(tree, "NoncurrentVersionTransition"):
+            rule.noncurrent_transitions.append(Transition(find(t, "StorageClass"), int(find(t, "NoncurrentDays"))))
         return rule
 
     def _read_filter(self, tree: Tree) -> None:
@@ -108,6 +140,11 @@ class Rule:
                 and (self.size_gt is None or size > self.size_gt)
                 and (self.size_lt is None or size < self.size_lt))
 
+    @property
+    def sized(self) -> bool:
+        """Whether the rule filters on object size (overriding S3's 128 KiB transition minimum)."""
+        return self.size_gt is not None or self.size_lt is not None
+
     def covers_upload(self, key: str) -> bool:
         """Whether the rule aborts uploads and selects one of this key."""
         # S3 refuses tag filters on upload rules; an upload has no size yet
@@ -118,11 +155,6 @@ def rules_of(config: BucketConfig) -> list[Rule]:
     """The rules of a bucket's stored config (empty when it has no lifecycle)."""
     tree = config.get("lifecycle") or []
     return [Rule.from_tree(r) for r in find_all(tree, "Rule")]
-
-
-def day_boundary(ts: float, day_seconds: float) -> float:
-    """The first day boundary at or after ts (midnight UTC for real days)."""
-    return math.ceil(ts / day_seconds) * day_seconds
 
 
 def abort_date(rules: Iterable[Rule], upload: UploadInfo, day_seconds: float) -> tuple[float, str] | None:
@@ -162,11 +194,13 @@ class SweepResult:
     expired: list[ObjectInfo] = field(default_factory=list)
     markers_removed: int = 0
     noncurrent_removed: int = 0
+    transitioned: int = 0  # versions moved to another storage class
 
     @property
     def total(self) -> int:
         """How many changes the sweep made."""
-        return len(self.aborted) + len(self.expired) + self.markers_removed + self.noncurrent_removed
+        return len(self.aborted) + len(self.expired) + self.markers_removed + self.noncurrent_removed \
+            + self.transitioned
 
 
 class Lifecycle:
@@ -195,11 +229,12 @@ class Lifecycle:
         for bucket in self.buckets.all():
             rules = rules_of(bucket.config)
             if rules:
-                self._sweep_bucket(bucket.name, rules, now, day_seconds, limit, result)
+                min_size = bucket.config.get("transition_default_minimum_object_size") or SIZE_DEFAULT
+                self._sweep_bucket(bucket.name, rules, now, day_seconds, limit, result, min_size)
         return result
 
     def _sweep_bucket(self, bucket: str, rules: list[Rule], now: float, day_seconds: float, limit: int,
-                      result: SweepResult) -> None:
+                      result: SweepResult, min_size: str = "") -> None:
         for rule in rules:
             if not rule.enabled:
                 continue
@@ -219,6 +254,53 @@ class Lifecycle:
                 result.markers_removed += sum(self.versions.remove_lone_marker(m) for m in markers)
             if rule.noncurrent_days is not None:
                 result.noncurrent_removed += self._expire_noncurrent(bucket, rule, now, day_seconds, limit)
+            if rule.transitions:
+                result.transitioned += self._transition_current(bucket, rule, min_size, now, day_seconds, limit)
+            if rule.noncurrent_transitions:
+                result.transitioned += self._transition_noncurrent(bucket, rule, min_size, now, day_seconds, limit)
+
+    def _transition_current(self, bucket: str, rule: Rule, min_size: str, now: float, day_seconds: float,
+                            limit: int) -> int:
+        """Current versions whose Transition is due move to its class (the
+        coldest due), page by page in key order, at most `limit` of them."""
+        colder = max(RANK.get(t.storage_class, 0) for t in rule.transitions)
+        classes = [c for c, rank in RANK.items() if rank < colder]
+        days = [t.days for t in rule.transitions if t.date is None and t.days is not None]
+        dated = any(t.date is not None and t.date <= now for t in rule.transitions)
+        cutoff = now if dated or not days else now - min(days) * day_seconds  # rounding only adds time
+        moved, after, first = 0, rule.prefix, True
+        while moved < limit:
+            page = self.objects.current_in_classes(bucket, after, first, classes, cutoff, limit)
+            for obj in page:
+                if not obj.key.startswith(rule.prefix):
+                    return moved
+                moved += self._move(obj, rule, due_class(rule.transitions, obj.last_modified, now, day_seconds),
+                                    min_size)
+            if len(page) < limit:
+                break
+            after, first = page[-1].key, False
+        return moved
+
+    def _transition_noncurrent(self, bucket: str, rule: Rule, min_size: str, now: float, day_seconds: float,
+                               limit: int) -> int:
+        """Noncurrent versions whose NoncurrentVersionTransition is due (days
+        after their successor was written) move to its class."""
+        due = []
+        for row in self.versions.under(bucket, rule.prefix, "o.is_latest=0 AND o.delete_marker=0"):
+            target = due_class(rule.noncurrent_transitions, row["since"], now, day_seconds)
+            if target is not None and RANK.get(target, 0) > RANK.get(storage_class_of(json.loads(row["meta"])), 0):
+                due.append((ObjectInfo.from_row(row), target))
+                if len(due) >= limit:
+                    break
+        return sum(self._move(obj, rule, target, min_size) for obj, target in due)
+
+    def _move(self, obj: ObjectInfo, rule: Rule, target: str | None, min_size: str) -> int:
+        """Move one version to `target` if the rule covers it and S3 would; 1 if it moved."""
+        if target is None or not rule.covers(obj.key, object_tags(obj.meta), obj.size):
+            return 0
+        if not transition_allowed(storage_class_of(obj.meta), target, obj.size, min_size, rule.sized):
+            return 0
+        return int(self.objects.set_storage_class(obj, target))
 
     def _current_candidates(self, bucket: str, rule: Rule, now: float, day_seconds: float,
                             limit: int) -> list[ObjectInfo]:

@@ -74,6 +74,14 @@ class BucketConfig(TypedDict, total=False):
     policy: str  # the bucket policy as sent (validated)
     acl: list[dict[str, str]]  # the bucket ACL's grants; absent: owner FULL_CONTROL
     tags: dict[str, str]  # the bucket's tags, key -> value
+    encryption: dict[str, Any]  # default encryption (protocol/sse.py DefaultRule); absent: SSE-S3
+    request_payment: str  # "Requester" when requesters pay; absent: the bucket owner pays
+    accelerate: str  # transfer acceleration: "Enabled" or "Suspended"; absent: never set
+    replication: list[Any]  # the ReplicationConfiguration as a tree
+    inventory: dict[str, list[Any]]  # configurations by id, each as a tree; so are the next three
+    analytics: dict[str, list[Any]]
+    metrics: dict[str, list[Any]]
+    intelligent_tiering: dict[str, list[Any]]
 
 
 def object_tags(meta: ObjectMeta) -> dict[str, str]:

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import AsyncIterable, AsyncIterator, Callable, Collection, Iterable, Sequence
 
+from .archive import storage_class_of
 from .blobs import Blob, BlobStore
 from .buckets import Buckets
 from .db import transaction
@@ -185,6 +186,22 @@ class Objects:
             self.db.execute("UPDATE objects SET meta=? WHERE id=?", (json.dumps(info.meta), info.id))
         return info
 
+    def set_storage_class(self, obj: ObjectInfo, storage_class: str) -> bool:
+        """Move a version to another storage class (a lifecycle Transition),
+        unless it has gone or changed class meanwhile; whether it moved. A
+        restored copy does not survive the move."""
+        with transaction(self.db) as db:
+            row = db.execute("SELECT meta FROM objects WHERE id=?", (obj.id,)).fetchone()
+            if row is None:
+                return False
+            meta = json.loads(row[0])
+            if storage_class_of(meta) != storage_class_of(obj.meta):
+                return False
+            meta["storage_class"] = storage_class
+            meta.pop("restore", None)
+            db.execute("UPDATE objects SET meta=? WHERE id=?", (json.dumps(meta), obj.id))
+        return True
+
     def segments(self, object_id: int, *, after: int = 0, offset: int = 0, limit: int = -1) -> list[Segment]:
         """See Store.segments."""
         rows = self.db.execute("SELECT * FROM segments WHERE object_id=? AND part_number>? ORDER BY part_number"
@@ -330,6 +347,19 @@ class Objects:
             " AND last_modified<=? ORDER BY key LIMIT ?",
             (bucket, prefix, cutoff, limit * 4)).fetchall()
         return [o for o in map(ObjectInfo.from_row, rows) if o.key.startswith(prefix)][:limit]
+
+    def current_in_classes(self, bucket: str, after: str, inclusive: bool, classes: Sequence[str], cutoff: float,
+                           limit: int) -> list[ObjectInfo]:
+        """Up to `limit` current versions with keys after `after` (or from it,
+        inclusive), last modified at or before cutoff, in one of these storage
+        classes; by key."""
+        marks = ",".join("?" * len(classes))
+        rows = self.db.execute(
+            f"SELECT * FROM objects WHERE bucket=? AND key {'>=' if inclusive else '>'} ? AND is_latest=1"
+            " AND delete_marker=0 AND last_modified<=?"
+            f" AND COALESCE(json_extract(meta, '$.storage_class'), 'STANDARD') IN ({marks}) ORDER BY key LIMIT ?",
+            (bucket, after, cutoff, *classes, limit)).fetchall()
+        return [ObjectInfo.from_row(r) for r in rows]
 
     def exist_in(self, bucket: str) -> bool:
         """Whether the bucket holds any version or delete marker."""

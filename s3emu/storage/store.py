@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
-from typing import AsyncIterable, AsyncIterator, Iterable, Sequence
+from typing import Any, AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 
+from .archive import ARCHIVED, new_restore, restore_status, storage_class_of
 from .blobs import BlobStore
 from .buckets import Buckets
 from .db import connect, transaction
-from .errors import BucketNotEmpty
+from .errors import BucketNotEmpty, NotArchived, RestoreInProgress
 from .garbage import Garbage
 from .lifecycle import Lifecycle, SweepResult
 from .meta import BucketConfig, LockRule, ObjectMeta, UploadMeta
@@ -171,6 +173,19 @@ class Store:
         "mfa_delete": see meta.BucketConfig), or with None remove it. Raises NoSuchBucket."""
         self.buckets.put_config(name, item, value)
 
+    def update_bucket_config(self, name: str, changes: Mapping[str, Any]) -> None:
+        """Store or remove (None) several sub-resources of the bucket's config
+        in one commit. Raises NoSuchBucket."""
+        self.buckets.update_config(name, changes)
+
+    def put_bucket_config_entry(self, name: str, item: str, entry_id: str, value: Any,
+                                limit: int | None = None) -> bool:
+        """Store one entry of a sub-resource kept by id ("inventory",
+        "analytics", "metrics", "intelligent_tiering"), or with None remove
+        it. False, changing nothing, when there is no such entry to remove or
+        when a new one would make more than `limit`. Raises NoSuchBucket."""
+        return self.buckets.put_config_entry(name, item, entry_id, value, limit)
+
     def put_bucket_versioning(self, name: str, status: str) -> None:
         """Set versioning to "Enabled" or "Suspended". Raises NoSuchBucket."""
         self.buckets.put_versioning(name, status)
@@ -219,6 +234,26 @@ class Store:
                 meta["tags"] = dict(tags)
             return meta
         return self.objects.update_meta(bucket, key, version_id, retag)
+
+    def restore_object(self, bucket: str, key: str, version_id: str | None, days: int, tier: str, *,
+                       restore_seconds: float, day_seconds: float, now: float | None = None) -> tuple[ObjectInfo, bool]:
+        """Ask for an archived version to be made readable for `days`
+        lifecycle days, after restore_seconds; the version as updated, and
+        whether it was already restored (only its expiry moved). Raises
+        NotArchived (not GLACIER or DEEP_ARCHIVE), RestoreInProgress and
+        get_object's errors."""
+        moment = time.time() if now is None else now
+        already = False
+
+        def restore(info: ObjectInfo) -> ObjectMeta:
+            nonlocal already
+            if storage_class_of(info.meta) not in ARCHIVED:
+                raise NotArchived(StorageClass=storage_class_of(info.meta))
+            if restore_status(info.meta, moment) == "ongoing":
+                raise RestoreInProgress()
+            state, already = new_restore(info.meta, days, tier, moment, restore_seconds, day_seconds)
+            return {**info.meta, "restore": state}
+        return self.objects.update_meta(bucket, key, version_id, restore), already
 
     def segments(self, object_id: int, *, after: int = 0, offset: int = 0, limit: int = -1) -> list[Segment]:
         """An object's segments in part order: those with part number above

@@ -118,7 +118,7 @@ class Versions:
         """See Store.noncurrent_versions_older_than."""
         cutoff = (time.time() if now is None else now) - seconds
         found = []
-        for row in self._under(bucket, prefix, "o.is_latest=0"):
+        for row in self.under(bucket, prefix, "o.is_latest=0"):
             info = ObjectInfo.from_row(row)
             if row["since"] is not None and row["since"] <= cutoff and not is_locked(info.meta, now):
                 found.append(info)
@@ -126,7 +126,7 @@ class Versions:
 
     def lone_delete_markers(self, bucket: str, prefix: str, limit: int | None = None) -> list[ObjectInfo]:
         """See Store.expired_delete_markers."""
-        rows = self._under(bucket, prefix, "o.is_latest=1 AND o.delete_marker=1 AND NOT EXISTS (SELECT 1"
+        rows = self.under(bucket, prefix, "o.is_latest=1 AND o.delete_marker=1 AND NOT EXISTS (SELECT 1"
                                            " FROM objects p WHERE p.bucket=o.bucket AND p.key=o.key AND p.id<>o.id)")
         return [ObjectInfo.from_row(r) for r in itertools.islice(rows, limit)]
 
@@ -141,7 +141,10 @@ class Versions:
                 return True
         return False
 
-    def _under(self, bucket: str, prefix: str, where: str) -> Iterator[sqlite3.Row]:
+    def under(self, bucket: str, prefix: str, where: str) -> Iterator[sqlite3.Row]:
+        """Versions under prefix matching `where` (on alias o), keys
+        ascending and newest first, each with `since`: when its successor was
+        written (None for a current version)."""
         rows = self.db.execute(
             "SELECT o.*, (SELECT n.last_modified FROM objects n WHERE n.bucket=o.bucket AND n.key=o.key"
             f" AND n.seq>o.seq ORDER BY n.seq LIMIT 1) AS since FROM objects o WHERE o.bucket=? AND o.key>=?"
