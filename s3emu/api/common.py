@@ -6,7 +6,7 @@ import base64
 import binascii
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 from urllib.parse import quote, unquote_plus
 
 from ..access import acl
@@ -267,13 +267,14 @@ def abort_headers(req: S3Request, upload: UploadInfo) -> dict[str, str]:
     return {"x-amz-abort-date": http_date(due[0]), "x-amz-abort-rule-id": due[1]}
 
 
-def encrypt(req: S3Request, meta: ObjectMeta) -> None:
+def encrypt(req: S3Request, meta: ObjectMeta, fields: Mapping[str, str] | None = None) -> None:
     """Record in meta the encryption a new object gets (PutObject,
-    CopyObject, CreateMultipartUpload, POST uploads): the request's own,
-    else the destination bucket's default."""
+    CopyObject, CreateMultipartUpload; a POST upload passes its form
+    `fields`): the request's own, else the destination bucket's default."""
     assert req.bucket is not None
     bucket = req.store.get_bucket(req.bucket)
-    encryption = sse.effective(req.headers, sse.bucket_rule(bucket.config), bucket.region)
+    encryption = sse.effective(req.headers if fields is None else fields, sse.bucket_rule(bucket.config),
+                               bucket.region)
     meta["headers"] = sse.with_encryption(meta.get("headers", {}), encryption)
 
 
