@@ -315,7 +315,7 @@ def test_no_such_bucket_error_document(server: ServerProcess) -> None:
 
 @pytest.mark.parametrize("method,path,operation", [
     ("POST", "/{b}/k?select&select-type=2", "SelectObjectContent"),
-    ("GET", "/{b}?analytics", "GetBucketAnalyticsConfiguration"),
+    ("GET", "/{b}?metadataTable", "GetBucketMetadataTableConfiguration"),
     ("GET", "/{b}/k?torrent", "GetObjectTorrent"),
 ])
 def test_unbuilt_operations_are_not_implemented(server: ServerProcess, bucket: str, method: str, path: str,
