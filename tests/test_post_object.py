@@ -171,3 +171,20 @@ def test_form_metadata_is_kept_as_typed(srv: ServerProcess, bucket: str) -> None
     assert post(form, b"abc").status_code == 204
     assert client.head_object(Bucket=bucket, Key="unicode")["Metadata"] == {
         "nonascii": "=?UTF-8?Q?=C3=84M=C3=84Z=C3=95=C3=91_S3?=", "b-encoded": "=?UTF-8?B?YWJj?="}
+
+
+def test_a_form_upload_gets_tags_class_and_the_bucket_encryption(srv: ServerProcess, bucket: str) -> None:
+    client = srv.client()
+    client.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "k1"},
+         "BucketKeyEnabled": True}]})
+    tagging = "<Tagging><TagSet><Tag><Key>kind</Key><Value>form</Value></Tag></TagSet></Tagging>"
+    fields = {"tagging": tagging, "x-amz-storage-class": "STANDARD_IA"}
+    form = client.generate_presigned_post(bucket, "k", Fields=fields, Conditions=[{k: v} for k, v in fields.items()])
+    response = post(form, b"x")
+    assert response.status_code == 204, response.text
+    assert response.headers["x-amz-server-side-encryption"] == "aws:kms"
+    head = client.head_object(Bucket=bucket, Key="k")
+    assert (head["SSEKMSKeyId"], head["BucketKeyEnabled"]) == ("arn:aws:kms:us-east-1:000000000000:key/k1", True)
+    assert head["StorageClass"] == "STANDARD_IA"
+    assert client.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == [{"Key": "kind", "Value": "form"}]

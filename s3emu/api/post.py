@@ -28,7 +28,7 @@ from ..http.xml import child_text, children, parse
 from ..protocol import checksums, postpolicy, sse
 from ..protocol.headers import object_meta
 from ..storage import ObjectMeta
-from .common import version_headers, write_ownership
+from .common import encrypt, version_headers, write_ownership
 
 MAX_FIELDS = 20 * 1024  # S3's limit on the form fields before the file
 CHUNK = 256 * 1024
@@ -229,6 +229,7 @@ async def post_object(req: S3Request) -> web.StreamResponse:
             raise S3Error("AccessDenied", "Access Denied")
     meta = cast(ObjectMeta, {**object_meta(headers, encoded_words=False), **sse.write_fields(headers),
                              **write_ownership(req, headers)})
+    encrypt(req, meta, headers)  # the form's encryption, else the bucket's default
     asked = checksums.requested(headers, None)
     algorithm = asked.algorithm or checksums.DEFAULT_ALGORITHM
     meta.update(checksums.object_fields(algorithm))
