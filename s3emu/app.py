@@ -16,7 +16,9 @@ from .api.settings import request_charged
 from .auth.verify import authenticate
 from .config import Config
 from .http.addressing import check_key, host_bucket, split_path
+from .http.body import awaits_continue, expect_handler
 from .http.errors import S3Error
+from .http.headers import check_header_encoding
 from .http.operations import Operation
 from .http.request import S3Request
 from .http.router import resolve
@@ -42,21 +44,25 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     req = S3Request(request, request.app[STORE], config, None, None, request.query)
     request[S3_REQUEST] = req  # for the access log
     try:
+        check_header_encoding(request.headers)
         req.bucket, req.key = split_path(request.raw_path, host_bucket(request.host, config.domains))
         if req.bucket == admin.ADMIN_BUCKET:
             return await admin.handle(req)
-        if req.key is not None:
-            check_key(req.key)
-        req.operation = resolve(request.method, req.bucket, req.key, request.query, request.headers)
+        route = resolve(request.method, req.bucket, req.key, request.query, request.headers)
+        req.operation = route if isinstance(route, Operation) else None
         if req.operation is not Operation.PreflightRequest:  # browsers send preflights unsigned
             req.auth = await authenticate(req)
         authorize(req)
+        if isinstance(route, S3Error):  # an unknown route is answered only to whom may know
+            raise route
+        if req.key is not None:
+            check_key(req.key)
         await inject(req, request.app[FAULTS])  # injected failures strike before anything is stored
-        handler = OPERATIONS.get(req.operation)
+        handler = OPERATIONS.get(route)
         if handler is None:
             if req.bucket is not None:
                 req.store.get_bucket(req.bucket)  # S3 would say NoSuchBucket before anything else
-            raise S3Error("NotImplemented", f"{req.operation} is not implemented by s3emu")
+            raise S3Error("NotImplemented", f"{route} is not implemented by s3emu")
         response = await handler(req)
     except S3Error as err:
         response = error_response(req, err)
@@ -74,6 +80,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     if request.method != "OPTIONS":
         add_cors_headers(req, response)
         request_charged(req, response)
+    if awaits_continue(req):
+        response.force_close()  # refused before its body was invited: never read it
     stamp(response, req)
     return response
 
@@ -96,6 +104,10 @@ def error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
     return web.Response(status=err.status, body=body, headers=headers, content_type="application/xml")
 
 
+async def _close_faults(app: web.Application) -> None:
+    app[FAULTS].close()
+
+
 def make_app(config: Config, store: Store, metrics_dir: str | None = None) -> web.Application:
     """The application serving `store` with `config`: one route for every path.
     `metrics_dir`: this is one of several workers counting metrics there."""
@@ -103,10 +115,12 @@ def make_app(config: Config, store: Store, metrics_dir: str | None = None) -> we
     app = web.Application(client_max_size=1024 ** 2, handler_args={"auto_decompress": False})
     app[CONFIG] = config
     app[STORE] = store
-    app[FAULTS] = FaultSet(config.faults)
+    app[FAULTS] = FaultSet.of(config.data_dir)  # shared by every worker on this data directory
     app[METRICS] = Metrics(metrics_dir)
-    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)  # every path, even keys holding newlines
+    # every path, even keys holding newlines; `100 Continue` waits until the handler reads the body
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch, expect_handler=expect_handler)
     app.cleanup_ctx.append(reaper_context(CONFIG, STORE))  # lifecycle rules and upload expiry
     if config.console:
         recent.install(app, config.data_dir)  # the console's "last requests"
+    app.on_cleanup.append(_close_faults)
     return app

@@ -12,6 +12,8 @@ import pytest
 import requests
 
 import s3emu
+from rawhttp import signed_headers
+from s3emu.embedded import Endpoint
 from server import ServerProcess
 
 
@@ -121,3 +123,21 @@ def test_metrics_count_every_workers_requests(two_workers: ServerProcess) -> Non
 def ProcessCollectorSample(pid: int) -> int:
     """Resident bytes of one process, from /proc."""
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_fault_rules_are_the_servers_not_one_workers(two_workers: ServerProcess) -> None:
+    s3 = two_workers.client()
+    s3.create_bucket(Bucket="workers-faults")
+    s3.put_object(Bucket="workers-faults", Key="k", Body=b"v")
+    admin = Endpoint(two_workers.endpoint)  # signs its admin requests with the default credentials
+    rule = admin.add_fault(operation="GetObject", bucket="workers-faults", error="SlowDown")
+    url = f"{two_workers.endpoint}/workers-faults/k"
+    statuses = []
+    for _ in range(20):  # a new connection each time: the kernel spreads them over both workers
+        headers = {**signed_headers("GET", url), "Connection": "close"}
+        statuses.append(requests.get(url, headers=headers, timeout=30).status_code)
+    assert statuses == [503] * 20
+    [counted] = [r for r in admin.faults() if r["id"] == rule["id"]]
+    assert (counted["matched"], counted["fired"]) == (20, 20)  # one count, whichever worker answered
+    admin.clear_faults()
+    assert requests.get(url, headers=signed_headers("GET", url), timeout=30).status_code == 200

@@ -9,6 +9,7 @@ from ..auth.access import may_delete
 from ..http.addressing import check_key
 from ..http.body import declared_length, payload, read_small
 from ..http.errors import S3Error
+from ..http.headers import check_override
 from ..http.request import S3Request
 from ..http.responses import SpansResponse, empty_response, xml_response
 from ..http.xml import child_text, children, parse
@@ -110,8 +111,9 @@ async def _read(req: S3Request, head: bool) -> web.StreamResponse:
     if part_range is not None and info.parts_count:
         headers["x-amz-mp-parts-count"] = str(info.parts_count)
     for param, header in RESPONSE_OVERRIDES.items():
-        if req.param(param) is not None:
-            headers[header] = req.param(param)  # type: ignore[assignment]
+        value = req.param(param)
+        if value is not None:
+            headers[header] = check_override(param, value)
     if with_checksum:
         headers.update(checksums.read_headers(info, part, byte_range))
     status = 200

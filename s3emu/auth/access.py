@@ -52,7 +52,13 @@ def authorize(req: S3Request) -> None:
     if expected is not None and not _ACCOUNT_ID.fullmatch(expected):
         raise S3Error("InvalidBucketOwnerAWSAccountID", "The value of the expected bucket owner parameter must be "
                       f"an AWS Account ID... [{expected}]")
-    if req.operation is Operation.PreflightRequest or req.operation is None:
+    if req.operation is Operation.PreflightRequest:
+        return
+    if req.operation is None:  # a call S3 has not: dispatch answers it once the caller may know that
+        if req.principal.anonymous:
+            if req.bucket is not None:
+                req.store.get_bucket(req.bucket)  # NoSuchBucket
+            raise _denied()
         return
     if req.bucket is None or req.operation in _NO_BUCKET_LOOKUP:
         if req.principal.anonymous:

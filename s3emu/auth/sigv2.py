@@ -61,8 +61,13 @@ def signed_headers(headers: Any, query: Mapping[str, str] | None = None) -> dict
     return out
 
 
-def check_signature(secret: str, access_key: str, sts: str, provided: str) -> None:
-    expected = base64.b64encode(hmac.new(secret.encode(), sts.encode("utf-8"), hashlib.sha1).digest()).decode()
-    if not hmac.compare_digest(expected, provided):
-        raise S3Error("SignatureDoesNotMatch", AWSAccessKeyId=access_key, StringToSign=sts,
-                      SignatureProvided=provided, StringToSignBytes=hex_bytes(sts))
+def check_signature(secret: str, access_key: str, candidates: list[str], provided: str) -> None:
+    """Accepts a signature over any of the candidate strings to sign;
+    SignatureDoesNotMatch, with the first, if none agrees."""
+    for sts in candidates:
+        expected = base64.b64encode(hmac.new(secret.encode(), sts.encode("utf-8"), hashlib.sha1).digest()).decode()
+        if hmac.compare_digest(expected, provided):
+            return
+    sts = candidates[0]
+    raise S3Error("SignatureDoesNotMatch", AWSAccessKeyId=access_key, StringToSign=sts,
+                  SignatureProvided=provided, StringToSignBytes=hex_bytes(sts))

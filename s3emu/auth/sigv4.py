@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterable
-from urllib.parse import quote, unquote, unquote_plus
+from urllib.parse import quote, unquote, unquote_plus, urlsplit
 
 from ..http.errors import S3Error
 
@@ -167,6 +167,20 @@ def header_credential(raw: str, region: str) -> Credential:
                       f"mal-formed; expecting {_CREDENTIAL_FORMAT}.", Region=region) from None
 
 
+def check_scope(cred: Credential, region: str, *, query: bool) -> None:
+    """The credential scope must name this server's region and the s3
+    service (AuthorizationHeaderMalformed, or for a presigned URL
+    AuthorizationQueryParametersError, with the expected Region)."""
+    if query:
+        code, prefix = "AuthorizationQueryParametersError", "Error parsing the X-Amz-Credential parameter; "
+    else:
+        code, prefix = "AuthorizationHeaderMalformed", "The authorization header is malformed; "
+    if cred.region != region:
+        raise S3Error(code, f"{prefix}the region '{cred.region}' is wrong; expecting '{region}'", Region=region)
+    if cred.service != "s3":
+        raise S3Error(code, f'{prefix}incorrect service "{cred.service}". This endpoint belongs to "s3".')
+
+
 def query_credential(raw: str) -> Credential:
     try:
         return Credential(raw)
@@ -201,3 +215,23 @@ def check_expiry(signed_at: datetime, expires: int, now: datetime) -> None:
         details: dict[str, Any] = {"X-Amz-Expires": expires, "ServerTime": server_time(now),
                                    "Expires": server_time(signed_at + timedelta(seconds=expires))}
         raise S3Error("AccessDenied", "Request has expired", **details)
+
+
+def sign_request(method: str, url: str, body: bytes, access_key: str, secret: str, region: str,
+                 headers: dict[str, str] | None = None, now: datetime | None = None) -> dict[str, str]:
+    """The client's side: headers for a request signed with SigV4 over its
+    body (Host, X-Amz-Date, x-amz-content-sha256, Authorization added to
+    `headers`), as s3emu's own admin client sends it."""
+    parts = urlsplit(url)
+    when = (now or datetime.now(timezone.utc)).strftime(TIMESTAMP)
+    payload = hashlib.sha256(body).hexdigest()
+    out = {**(headers or {}), "Host": parts.netloc, "X-Amz-Date": when, "x-amz-content-sha256": payload}
+    lower = {k.lower(): " ".join(str(v).split()) for k, v in out.items()}
+    names = sorted(lower)
+    scope = f"{when[:8]}/{region}/s3/aws4_request"
+    creq = "\n".join([method, parts.path or "/", canonical_query(parts.query),
+                      "".join(f"{n}:{lower[n]}\n" for n in names), ";".join(names), payload])
+    signature = sign(signing_key(secret, when[:8], region, "s3"), string_to_sign(when, scope, creq))
+    out["Authorization"] = (f"{ALGORITHM} Credential={access_key}/{scope}, SignedHeaders={';'.join(names)}, "
+                            f"Signature={signature}")
+    return out

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import AsyncIterator
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 from ..http.addressing import host_bucket
 from ..http.errors import S3Error
 from ..http.request import S3Request
@@ -86,10 +88,12 @@ async def _check_sha256(raw: AsyncIterator[bytes], expected: str) -> AsyncIterat
                       S3ComputedContentSHA256=digest.hexdigest())
 
 
-def _framing(req: S3Request, scheme: str, access_key: str | None) -> RequestAuth:
-    payload = req.headers.get("x-amz-content-sha256", "")
-    # only the signed payload hash makes a body aws-chunked: a Content-Encoding naming aws-chunked
-    # without it is object metadata, stored as sent (AWS docs, SigV4 streaming; case 57)
+def _framing(req: S3Request, scheme: str, access_key: str | None, payload: str) -> RequestAuth:
+    """How the body is framed. Only a STREAMING-* payload value (which the
+    signature covers) selects aws-chunked decoding: an unsigned
+    Content-Encoding never changes which bytes are stored, and one naming
+    aws-chunked without it is object metadata, stored as sent (AWS docs,
+    SigV4 streaming; case 57)."""
     chunked = payload.startswith("STREAMING-")
     if payload and not chunked and payload != sigv4.UNSIGNED_PAYLOAD and not sigv4.is_sha256_hex(payload):
         raise S3Error("InvalidArgument", f"x-amz-content-sha256 must be {_PAYLOAD_VALUES} or a valid sha256 value.",
@@ -133,8 +137,9 @@ def access_key_of(req: S3Request, scheme: str) -> str | None:
 
 async def authenticate(req: S3Request) -> RequestAuth:
     """Who sent the request and how its body is framed. With auth on, a
-    request without a valid signature is refused (AccessDenied,
-    SignatureDoesNotMatch, InvalidAccessKeyId, ...)."""
+    signature that does not hold is refused (SignatureDoesNotMatch,
+    InvalidAccessKeyId, AccessDenied for unsigned headers, ...); a request
+    without any is anonymous (scheme "none"), for access.authorize to judge."""
     if not req.config.auth:
         return _accept_unverified(req)
     scheme = _scheme(req)
@@ -143,8 +148,10 @@ async def authenticate(req: S3Request) -> RequestAuth:
         return RequestAuth("none", None, "", False, [])
     verify = {"v4": _verify_v4_header, "v4-query": _verify_v4_query, "v2": _verify_v2_header,
               "v2-query": _verify_v2_query}[scheme]
-    auth = _framing(req, scheme, None)
-    auth.access_key, auth.signed = verify(req, auth.payload)
+    access_key, signed, payload = verify(req)
+    auth = _framing(req, scheme, access_key, payload)
+    auth.signed = signed
+    req.header_override = _query_headers(req, scheme)
     return auth
 
 
@@ -155,7 +162,38 @@ def _accept_unverified(req: S3Request) -> RequestAuth:
         access_key = access_key_of(req, scheme)
     except S3Error:
         scheme, access_key = "none", None
-    return _framing(req, scheme, access_key)
+    payload = req.headers.get("x-amz-content-sha256", "")
+    if scheme == "v4-query" and not payload:
+        payload = req.query.get("X-Amz-Content-Sha256", "")
+    auth = _framing(req, scheme, access_key, payload)
+    req.header_override = _query_headers(req, scheme)
+    return auth
+
+
+# Query parameters of a presigned URL that stand for request headers, as S3
+# reads them (SDKs such as aws-sdk-js v3 hoist x-amz-* headers into the query).
+_AUTH_PARAMS = frozenset(p.lower() for p in (*sigv4.QUERY_PARAMS, "X-Amz-Content-Sha256"))
+_V4_QUERY_HEADERS = ("if-match", "if-none-match")
+
+
+def _query_headers(req: S3Request, scheme: str) -> CIMultiDictProxy[str] | None:
+    """The request's headers plus the presigned query parameters that stand
+    for headers: x-amz-* (SigV2 signs those too) and, signed as every SigV4
+    query parameter is, If-Match / If-None-Match. A header sent as well wins.
+    None when nothing is added."""
+    if scheme not in ("v4-query", "v2-query"):
+        return None
+    added = CIMultiDict()
+    for name, value in req.query.items():
+        lname = name.lower()
+        hoisted = lname.startswith("x-amz-") or (scheme == "v4-query" and lname in _V4_QUERY_HEADERS)
+        if hoisted and lname not in _AUTH_PARAMS and lname not in req.http.headers and lname not in added:
+            added[name] = value
+    if not added:
+        return None
+    merged = CIMultiDict(req.http.headers)
+    merged.extend(added)
+    return CIMultiDictProxy(merged)
 
 
 def _secret(req: S3Request, access_key: str) -> str:
@@ -182,9 +220,41 @@ def _raw_path_and_query(req: S3Request) -> tuple[str, str]:
     return path, query
 
 
-def _verify_v4_header(req: S3Request, payload: str) -> tuple[str, Signed | None]:
+def _check_headers_signed(req: S3Request, signed: list[str], exempt: frozenset[str] = frozenset()) -> None:
+    """AccessDenied unless Host and every x-amz-* header sent are among the
+    signed headers, as S3 requires: an unsigned x-amz-copy-source,
+    x-amz-meta-* or x-amz-tagging would change what a signed request does."""
+    sent = {name.lower() for name in req.http.headers}
+    required = {name for name in sent if name.startswith("x-amz-")} | {"host"}
+    unsigned = sorted(required - set(signed) - exempt)
+    if unsigned:
+        raise S3Error("AccessDenied", "There were headers present in the request which were not signed",
+                      HeadersNotSigned=", ".join(unsigned))
+
+
+def _signed_list(raw: str) -> list[str]:
+    return [h.strip() for h in raw.lower().split(";") if h.strip()]
+
+
+def authenticate_signed_document(req: S3Request, body: bytes) -> RequestAuth:
+    """s3emu's own endpoints: a SigV4 Authorization header by a configured
+    key over this whole (already read) body, signed as any AWS service signs
+    it: x-amz-content-sha256, if sent, must be the body's SHA-256, and may be
+    left out (curl --aws-sigv4 leaves it out). AccessDenied otherwise."""
+    if _scheme(req) != "v4":
+        raise S3Error("AccessDenied", "Sign the request with AWS Signature Version 4 in the Authorization header")
+    digest = hashlib.sha256(body).hexdigest()
+    access_key, signed, payload = _verify_v4_header(req, default_payload=digest)
+    if payload.lower() != digest:
+        raise S3Error("XAmzContentSHA256Mismatch", ClientComputedContentSHA256=payload,
+                      S3ComputedContentSHA256=digest)
+    return RequestAuth("v4", access_key, payload, False, [], signed)
+
+
+def _verify_v4_header(req: S3Request, default_payload: str = "") -> tuple[str, Signed | None, str]:
     fields = sigv4.header_fields(req.headers["Authorization"])
     cred = sigv4.header_credential(fields["Credential"], req.config.region)
+    sigv4.check_scope(cred, req.config.region, query=False)
     secret = _secret(req, cred.access_key)
     raw_time = req.headers.get("x-amz-date") or req.headers.get("Date")
     when = None
@@ -197,18 +267,20 @@ def _verify_v4_header(req: S3Request, payload: str) -> tuple[str, Signed | None]
     if cred.date != timestamp[:8]:
         raise S3Error("AuthorizationHeaderMalformed", "The authorization header is malformed; Invalid credential "
                       "date. Date is not the same as X-Amz-Date.")
+    payload = req.headers.get("x-amz-content-sha256", default_payload)
     if not payload:
         raise S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
+    signed_headers = _signed_list(fields["SignedHeaders"])
+    _check_headers_signed(req, signed_headers)
     path, query = _raw_path_and_query(req)
     signed = sigv4.check_signature(
         secret=secret, cred=cred, timestamp=timestamp, method=req.http.method, paths=sigv4.canonical_paths(path),
-        query=sigv4.canonical_query(query), headers=req.headers,
-        signed=[h.strip() for h in fields["SignedHeaders"].lower().split(";") if h.strip()],
-        payload=payload, provided=fields["Signature"])
-    return cred.access_key, signed
+        query=sigv4.canonical_query(query), headers=req.headers, signed=signed_headers, payload=payload,
+        provided=fields["Signature"])
+    return cred.access_key, signed, payload
 
 
-def _verify_v4_query(req: S3Request, payload: str) -> tuple[str, Signed | None]:
+def _verify_v4_query(req: S3Request) -> tuple[str, Signed | None, str]:
     q = req.query
     if not all(q.get(p) for p in sigv4.QUERY_PARAMS):
         raise S3Error("AuthorizationQueryParametersError", "Query-string authentication version 4 requires the "
@@ -218,6 +290,7 @@ def _verify_v4_query(req: S3Request, payload: str) -> tuple[str, Signed | None]:
         raise S3Error("AuthorizationQueryParametersError",
                       'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256 and AWS4-ECDSA-P256-SHA256"')
     cred = sigv4.query_credential(q["X-Amz-Credential"])
+    sigv4.check_scope(cred, req.config.region, query=True)
     signed_at = sigv4.parse_timestamp(q["X-Amz-Date"])
     if signed_at is None:
         raise S3Error("AuthorizationQueryParametersError",
@@ -228,30 +301,36 @@ def _verify_v4_query(req: S3Request, payload: str) -> tuple[str, Signed | None]:
                       "X-Amz-Date.")
     secret = _secret(req, cred.access_key)
     sigv4.check_expiry(signed_at, expires, _now())
-    signed_headers = [h.strip() for h in q["X-Amz-SignedHeaders"].lower().split(";") if h.strip()]
-    unsigned = sorted({h.lower() for h in req.headers if h.lower().startswith("x-amz-")} - set(signed_headers)
-                      - {"x-amz-content-sha256"})
-    if unsigned:
-        raise S3Error("AccessDenied", "There were headers present in the request which were not signed",
-                      HeadersNotSigned=", ".join(unsigned))
-    if "x-amz-content-sha256" not in signed_headers:
+    signed_headers = _signed_list(q["X-Amz-SignedHeaders"])
+    # a presigned URL may leave a sent x-amz-content-sha256 unsigned (S3 ignores it then)
+    _check_headers_signed(req, signed_headers, exempt=frozenset({"x-amz-content-sha256"}))
+    if "x-amz-content-sha256" in signed_headers:
+        payload = req.headers.get("x-amz-content-sha256", "")
+    else:  # a hash in the (signed) query binds the body just as well
         payload = q.get("X-Amz-Content-Sha256", sigv4.UNSIGNED_PAYLOAD)
     path, query = _raw_path_and_query(req)
     signed = sigv4.check_signature(
         secret=secret, cred=cred, timestamp=q["X-Amz-Date"], method=req.http.method,
         paths=sigv4.canonical_paths(path), query=sigv4.canonical_query(query, skip="X-Amz-Signature"),
         headers=req.headers, signed=signed_headers, payload=payload, provided=q["X-Amz-Signature"])
-    return cred.access_key, signed
+    return cred.access_key, signed, payload
 
 
-def _v2_resource(req: S3Request) -> str:
+def _v2_resources(req: S3Request) -> list[str]:
+    """The canonical resources a SigV2 signature may cover: the path as sent
+    (with the bucket, even for virtual-hosted requests) and, for a request to
+    a bucket, the same with or without its trailing slash: botocore signs
+    "/<bucket>/", and AWS accepts both."""
     path, query = _raw_path_and_query(req)
     if host_bucket(req.http.host, req.config.domains) is not None and req.bucket is not None:
         path = f"/{req.bucket}{path}"
-    return sigv2.canonical_resource(path, query)
+    paths = [path]
+    if req.bucket is not None and req.key is None:
+        paths.append(path[:-1] if path.endswith("/") else path + "/")
+    return [sigv2.canonical_resource(p, query) for p in paths]
 
 
-def _verify_v2_header(req: S3Request, payload: str) -> tuple[str, Signed | None]:
+def _verify_v2_header(req: S3Request) -> tuple[str, Signed | None, str]:
     m = _V2_HEADER.fullmatch(req.headers["Authorization"].strip())
     assert m is not None
     access_key, provided = m.groups()
@@ -263,12 +342,13 @@ def _verify_v2_header(req: S3Request, payload: str) -> tuple[str, Signed | None]
         raise S3Error("AccessDenied", _NEEDS_DATE)
     sigv4.check_skew(when, raw_time or "", _now())
     date_line = "" if amz_date else req.headers.get("Date", "")
-    sts = sigv2.string_to_sign(req.http.method, sigv2.signed_headers(req.headers), date_line, _v2_resource(req))
-    sigv2.check_signature(secret, access_key, sts, provided)
-    return access_key, None
+    headers = sigv2.signed_headers(req.headers)  # every x-amz-* header is part of what SigV2 signs
+    sigv2.check_signature(secret, access_key, [sigv2.string_to_sign(req.http.method, headers, date_line, resource)
+                                               for resource in _v2_resources(req)], provided)
+    return access_key, None, req.headers.get("x-amz-content-sha256", "")
 
 
-def _verify_v2_query(req: S3Request, payload: str) -> tuple[str, Signed | None]:
+def _verify_v2_query(req: S3Request) -> tuple[str, Signed | None, str]:
     q = req.query
     if not all(q.get(p) for p in ("AWSAccessKeyId", "Signature", "Expires")):
         raise S3Error("AccessDenied", "Query-string authentication requires the Signature, Expires and "
@@ -285,6 +365,6 @@ def _verify_v2_query(req: S3Request, payload: str) -> tuple[str, Signed | None]:
         raise S3Error("AccessDenied", "Request has expired", Expires=sigv4.server_time(expires_at),
                       ServerTime=sigv4.server_time(now))
     headers = sigv2.signed_headers(req.headers, q)
-    sts = sigv2.string_to_sign(req.http.method, headers, q["Expires"], _v2_resource(req))
-    sigv2.check_signature(secret, access_key, sts, q["Signature"])
-    return access_key, None
+    sigv2.check_signature(secret, access_key, [sigv2.string_to_sign(req.http.method, headers, q["Expires"], resource)
+                                               for resource in _v2_resources(req)], q["Signature"])
+    return access_key, None, req.headers.get("x-amz-content-sha256", "")

@@ -13,6 +13,37 @@ from .request import S3Request
 CHUNK = 256 * 1024
 
 
+async def expect_handler(request: web.Request) -> web.StreamResponse | None:
+    """aiohttp's hook for `Expect:`, which runs before the handler. S3 judges
+    the request (authentication, the bucket, the headers) before it invites
+    the body, so `100 Continue` is sent later, by `invite_body`; an
+    expectation other than 100-continue is 417."""
+    if request.headers.get("Expect", "").lower() != "100-continue":
+        return web.Response(status=417, text="Expectation Failed")
+    return None
+
+
+def _expects_continue(req: S3Request) -> bool:
+    http = req.http
+    return not req.continued and http.version >= (1, 1) \
+        and http.headers.get("Expect", "").lower() == "100-continue"
+
+
+async def invite_body(req: S3Request) -> None:
+    """Send `100 Continue` if the client waits for it: called when the body is
+    first read, once the request has passed every check made before it."""
+    if _expects_continue(req):
+        req.continued = True
+        await req.http.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        req.http.writer.output_size = 0  # as aiohttp does: the response proper has not begun
+
+
+def awaits_continue(req: S3Request) -> bool:
+    """Whether the client still holds back a body it asked to send: answered
+    with a final status, the connection is then closed rather than read on."""
+    return _expects_continue(req) and not req.http.content.is_eof()
+
+
 def declared_length(req: S3Request) -> int:
     """The payload's length: x-amz-decoded-content-length for aws-chunked
     bodies, else Content-Length. MissingContentLength when neither is given
@@ -20,9 +51,7 @@ def declared_length(req: S3Request) -> int:
     decoded length). A plain body sent HTTP-chunked, of unknown length, is
     501 NotImplemented naming Transfer-Encoding, as on S3."""
     aws_chunked = getattr(req.auth, "aws_chunked", False)
-    names = ["x-amz-decoded-content-length"]
-    if not aws_chunked:
-        names.append("Content-Length")
+    names = ["x-amz-decoded-content-length"] if aws_chunked else ["Content-Length"]
     for name in names:
         raw = req.headers.get(name)
         if raw is not None:
@@ -40,7 +69,9 @@ def declared_length(req: S3Request) -> int:
     raise S3Error("MissingContentLength")
 
 
-async def _raw_chunks(http: web.Request, idle_timeout: float) -> AsyncIterator[bytes]:
+async def _raw_chunks(req: S3Request, idle_timeout: float) -> AsyncIterator[bytes]:
+    await invite_body(req)
+    http = req.http
     while True:
         try:
             async with asyncio.timeout(idle_timeout):
@@ -60,8 +91,8 @@ def payload(req: S3Request) -> AsyncIterator[bytes]:
     """The object bytes of a request, decoded from whatever framing the client used."""
     decoder: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]] | None = getattr(req.auth, "body_decoder", None)
     if decoder is not None:
-        return decoder(_raw_chunks(req.http, req.config.request_idle_timeout))
-    return _raw_chunks(req.http, req.config.request_idle_timeout)
+        return decoder(_raw_chunks(req, req.config.request_idle_timeout))
+    return _raw_chunks(req, req.config.request_idle_timeout)
 
 
 async def read_small(req: S3Request, limit: int) -> bytes:

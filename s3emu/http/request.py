@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiMapping
+from multidict import CIMultiDictProxy, MultiMapping
 
 from ..config import Config
 from ..storage import Store
@@ -28,6 +28,10 @@ class S3Request:
     auth: Any = None  # the auth.verify.RequestAuth that authenticate() returned
     principal: Any = None  # the access.principals.Principal making the request (set by authorize())
     error_code: str | None = None  # the S3 error code it was answered with, if any
+    # the headers in force when they differ from those sent (a presigned URL's signed
+    # query parameters that stand for headers, see auth.verify)
+    header_override: CIMultiDictProxy[str] | None = None
+    continued: bool = False  # `100 Continue` was sent (http.body.invite_body)
 
     @property
     def access_key(self) -> str | None:
@@ -35,7 +39,7 @@ class S3Request:
 
     @property
     def headers(self) -> Any:
-        return self.http.headers
+        return self.header_override if self.header_override is not None else self.http.headers
 
     @property
     def resource(self) -> str:

@@ -82,15 +82,17 @@ _METHODS: Final = frozenset({"GET", "PUT", "POST", "DELETE", "HEAD"})
 
 
 def resolve(method: str, bucket: str | None, key: str | None, query: Mapping[str, str],
-            headers: Mapping[str, str]) -> Op:
-    """The operation a request names. MethodNotAllowed for a method S3 has no
-    call for on that resource, NotImplemented for an unknown combination."""
+            headers: Mapping[str, str]) -> Op | S3Error:
+    """The operation a request names, or the error that answers it once the
+    request is authenticated (an unsigned request is refused before routing
+    says anything): MethodNotAllowed for a method S3 has no call for on that
+    resource, NotImplemented for an unknown combination."""
     if method == "OPTIONS":
         return Op.PreflightRequest  # a browser's CORS preflight, for any resource
     if bucket is None:
         if method == "GET":
             return Op.ListBuckets
-        raise S3Error("MethodNotAllowed", Method=method, ResourceType="SERVICE")
+        return S3Error("MethodNotAllowed", Method=method, ResourceType="SERVICE")
     known = _OBJECT_SUBRESOURCES if key is not None else _BUCKET_SUBRESOURCES
     sub = next((s for s in query if s in known), "")
     if key is None and sub in _BY_ID:
@@ -102,8 +104,8 @@ def resolve(method: str, bucket: str | None, key: str | None, query: Mapping[str
     if op is None:
         # an unknown method, or a plain POST to an object (S3 has no such call)
         if method not in _METHODS or (key is not None and not sub):
-            raise S3Error("MethodNotAllowed", Method=method, ResourceType="OBJECT" if key is not None else "BUCKET")
-        raise S3Error("NotImplemented", "A header or query you provided implies functionality that is not "
+            return S3Error("MethodNotAllowed", Method=method, ResourceType="OBJECT" if key is not None else "BUCKET")
+        return S3Error("NotImplemented", "A header or query you provided implies functionality that is not "
                                         "implemented")
     if op is Op.GetObjectAnnotation and "annotationName" not in query:
         return Op.ListObjectAnnotations

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
 
+from ..auth.sigv4 import sign_request
 from ..config import Config, Credential, build
 
 START_TIMEOUT = 30.0
@@ -69,9 +70,13 @@ class Endpoint:
         return _boto3().resource("s3", **self._boto_args(config))
 
     def _admin(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"{self.endpoint_url}/_s3emu/{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        """A request to an admin endpoint, signed with this endpoint's credentials
+        (a server checking signatures refuses unsigned changes)."""
+        data = b"" if body is None else json.dumps(body).encode()
+        url = f"{self.endpoint_url}/_s3emu/{path}"
+        headers = sign_request(method, url, data, self.credentials.access_key, self.credentials.secret_key,
+                               self.region, {"Content-Type": "application/json"})
+        request = urllib.request.Request(url, data=data or None, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return json.loads(response.read())

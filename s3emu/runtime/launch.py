@@ -18,7 +18,7 @@ from .. import tls
 from ..app import make_app
 from ..config import Config
 from ..ops import accesslog
-from ..ops.faults import FaultSet
+from ..ops import faults
 from ..storage import StorageError, Store, UnsupportedDataDirectory
 from . import buckets
 
@@ -78,7 +78,7 @@ class Running:
 def check(config: Config) -> Config:
     """What only the server's parts can judge in a configuration: its fault
     rules, TLS files and data directory. ValueError with a readable message."""
-    FaultSet(config.faults)
+    faults.validate_all(config.faults)
     tls.server_context(config.tls_cert, config.tls_key)
     check_data_dir(Path(config.data_dir))
     return config
@@ -124,6 +124,15 @@ def explain(exc: BaseException, config: Config) -> str | None:
     return None
 
 
+def reset_faults(config: Config) -> None:
+    """A starting server's fault rules: the configured ones, whatever an earlier run left."""
+    rules = faults.FaultSet.of(config.data_dir)
+    try:
+        rules.reset(config.faults)
+    finally:
+        rules.close()
+
+
 async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool = True,
                 reuse_port: bool = False, metrics_dir: str | None = None) -> Running:
     """Opens the store (recovering from any crash and creating the configured
@@ -134,6 +143,7 @@ async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool
     try:
         if recover:
             store.recover()
+            reset_faults(config)
             await buckets.create(store, config)
         runner = web.AppRunner(make_app(config, store, metrics_dir), access_log=accesslog.log,
                                access_log_class=accesslog.AccessLogger, shutdown_timeout=shutdown_timeout)

@@ -80,6 +80,7 @@ def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: 
         launch.run(buckets.create(store, config))
     finally:
         store.close()
+    launch.reset_faults(config)
     reserved = None
     if config.port == 0:
         reserved = _reserve_port(config.host)
