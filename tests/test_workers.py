@@ -5,6 +5,8 @@ import concurrent.futures as cf
 import hashlib
 import os
 import platform
+import signal
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -141,3 +143,24 @@ def test_fault_rules_are_the_servers_not_one_workers(two_workers: ServerProcess)
     assert (counted["matched"], counted["fired"]) == (20, 20)  # one count, whichever worker answered
     admin.clear_faults()
     assert requests.get(url, headers=signed_headers("GET", url), timeout=30).status_code == 200
+
+
+def test_a_worker_that_dies_is_replaced(two_workers: ServerProcess) -> None:
+    assert two_workers.proc is not None
+    before = set(_children(two_workers.proc.pid))
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    after: set[int] = set()
+    while time.monotonic() < deadline:  # polled, bounded: the parent notices and starts another
+        after = set(_children(two_workers.proc.pid))
+        if len(after) == 2 and victim not in after:
+            break
+        time.sleep(0.1)
+    assert len(after) == 2 and victim not in after
+    assert any(f"worker {victim} was killed by signal 9 (SIGKILL)" in line for line in two_workers.output)
+    s3 = two_workers.client()
+    s3.create_bucket(Bucket="workers-after-death")
+    for i in range(10):  # fresh clients, fresh connections: whichever worker answers serves
+        two_workers.client().put_object(Bucket="workers-after-death", Key=f"k{i}", Body=b"x")
+    assert s3.list_objects_v2(Bucket="workers-after-death")["KeyCount"] == 10
