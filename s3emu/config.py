@@ -174,6 +174,12 @@ class Config:
     restore_seconds: Duration = setting(
         2.0, "how long a RestoreObject of a GLACIER / DEEP_ARCHIVE object takes (hours on S3)")
     request_idle_timeout: Seconds = setting(60.0, "a request body idle this long is answered RequestTimeout")
+    request_min_rate: Annotated[float, Field(gt=0)] = setting(
+        1024.0, "...and so is one arriving slower than this on average, in bytes per second, once "
+                "request_idle_timeout has passed")
+    request_header_timeout: Seconds = setting(
+        60.0, "a connection whose request headers are not all in this long after it opened (or after its "
+              "previous response) is closed")
     access_log: bool = setting(True, "one line per request on stderr")
     log_format: Literal["text", "json"] = setting("text", "stderr lines as text, or JSON (every line)")
     faults: list[dict[str, Any]] = setting(

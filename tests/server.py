@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -28,10 +29,12 @@ def clean_env() -> dict[str, str]:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None,
+                 nofile: int | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.args = list(args)
         self.env = env
+        self.nofile = nofile  # the process's file descriptor limit (RLIMIT_NOFILE), if given
         self.proc: subprocess.Popen[str] | None = None
         self.endpoint = ""
         self.output: list[str] = []
@@ -41,8 +44,14 @@ class ServerProcess:
         port_args = ["--port", str(self.port)]
         cmd = [sys.executable, "-m", "s3emu", "serve", "--host", "127.0.0.1", *port_args,
                "--data-dir", str(self.data_dir), *self.args]
+        nofile = self.nofile
+
+        def limit() -> None:
+            if nofile is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env={**clean_env(), **(self.env or {})})
+                                     env={**clean_env(), **(self.env or {})}, preexec_fn=limit)
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
         while time.monotonic() < deadline:

@@ -69,21 +69,36 @@ def declared_length(req: S3Request) -> int:
     raise S3Error("MissingContentLength")
 
 
-async def _raw_chunks(req: S3Request, idle_timeout: float) -> AsyncIterator[bytes]:
+def _request_timeout() -> S3Error:
+    return S3Error("RequestTimeout", "Your socket connection to the server was not read from or written to within "
+                   "the timeout period. Idle connections will be closed.", status=400)
+
+
+async def _raw_chunks(req: S3Request) -> AsyncIterator[bytes]:
+    """The body as it arrives. A body that stalls for request_idle_timeout, or
+    whose bytes arrive slower on average than request_min_rate once that much
+    time has passed, is RequestTimeout: a slow client cannot hold a connection
+    (and a half-written temporary file) for long."""
     await invite_body(req)
-    http = req.http
+    http, config = req.http, req.config
+    loop = asyncio.get_running_loop()
+    # the body may take the idle timeout, plus as long as its bytes take at the minimum rate
+    deadline = loop.time() + config.request_idle_timeout
     while True:
+        wait = min(config.request_idle_timeout, deadline - loop.time())
         try:
-            async with asyncio.timeout(idle_timeout):
+            if wait <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(wait):
                 chunk = await http.content.readany()
         except TimeoutError:
-            # a client that stopped sending: answer, then close the connection (after aiohttp's
-            # brief lingering read) rather than keep it alive
+            # answer, then close the connection (after aiohttp's brief lingering read) rather
+            # than keep it alive
             http.protocol.close()
-            raise S3Error("RequestTimeout", "Your socket connection to the server was not read from or written "
-                          "to within the timeout period. Idle connections will be closed.", status=400) from None
+            raise _request_timeout() from None
         if not chunk:
             return
+        deadline += len(chunk) / config.request_min_rate
         yield chunk
 
 
@@ -91,8 +106,8 @@ def payload(req: S3Request) -> AsyncIterator[bytes]:
     """The object bytes of a request, decoded from whatever framing the client used."""
     decoder: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]] | None = getattr(req.auth, "body_decoder", None)
     if decoder is not None:
-        return decoder(_raw_chunks(req, req.config.request_idle_timeout))
-    return _raw_chunks(req, req.config.request_idle_timeout)
+        return decoder(_raw_chunks(req))
+    return _raw_chunks(req)
 
 
 async def read_small(req: S3Request, limit: int) -> bytes:

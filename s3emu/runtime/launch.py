@@ -145,8 +145,13 @@ async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool
             store.recover()
             reset_faults(config)
             await buckets.create(store, config)
+        # aiohttp closes a connection whose request headers are not all in within keepalive_timeout
+        # of its opening or of its previous response, and discards a body nobody read (a refused
+        # upload's) for at most lingering_time before closing
         runner = web.AppRunner(make_app(config, store, metrics_dir), access_log=accesslog.log,
-                               access_log_class=accesslog.AccessLogger, shutdown_timeout=shutdown_timeout)
+                               access_log_class=accesslog.AccessLogger, shutdown_timeout=shutdown_timeout,
+                               keepalive_timeout=config.request_header_timeout,
+                               lingering_time=min(10.0, config.request_idle_timeout))
         await runner.setup()
         try:
             await web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port or None,
