@@ -94,14 +94,17 @@ def test_unsigned_aws_chunked_encoding_cannot_swap_the_body(server: ServerProces
     assert not exists(s3, bucket, "k")
 
 
-def test_credential_scope_names_this_region_and_s3(server: ServerProcess, bucket: str) -> None:
+def test_credential_scope_names_a_region_and_s3(server: ServerProcess, bucket: str) -> None:
+    """A scope naming no region is refused as AWS refuses aws-global (LocalStack's
+    test_create_bucket_aws_global recording); another AWS region is that region's
+    endpoint (see test_buckets)."""
     req = AWSRequest(method="GET", url=f"{server.endpoint}/{bucket}")
-    S3SigV4Auth(CREDS, "s3", "eu-west-1").add_auth(req)
+    S3SigV4Auth(CREDS, "s3", "aws-global").add_auth(req)
     r = requests.get(req.url, headers=dict(req.headers.items()), timeout=30)
     assert r.status_code == 400
     err = error_of(r)
     assert err["Code"] == "AuthorizationHeaderMalformed"
-    assert err["Message"] == "The authorization header is malformed; the region 'eu-west-1' is wrong; " \
+    assert err["Message"] == "The authorization header is malformed; the region 'aws-global' is wrong; " \
                              f"expecting '{REGION}'"
     assert err["Region"] == REGION
     req = AWSRequest(method="GET", url=f"{server.endpoint}/{bucket}")
@@ -111,12 +114,12 @@ def test_credential_scope_names_this_region_and_s3(server: ServerProcess, bucket
     assert error_of(r)["Code"] == "AuthorizationHeaderMalformed"  # no AWS recording of this message
     assert 'incorrect service "iam"' in error_of(r)["Message"]
     req = AWSRequest(method="GET", url=f"{server.endpoint}/{bucket}")
-    S3SigV4QueryAuth(CREDS, "s3", "eu-west-1", expires=60).add_auth(req)
+    S3SigV4QueryAuth(CREDS, "s3", "moon-1", expires=60).add_auth(req)
     r = requests.get(req.url, timeout=30)
     assert r.status_code == 400
     err = error_of(r)
     assert err["Code"] == "AuthorizationQueryParametersError"
-    assert err["Message"] == "Error parsing the X-Amz-Credential parameter; the region 'eu-west-1' is wrong; " \
+    assert err["Message"] == "Error parsing the X-Amz-Credential parameter; the region 'moon-1' is wrong; " \
                              f"expecting '{REGION}'"
     assert err["Region"] == REGION
 

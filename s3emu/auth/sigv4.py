@@ -167,15 +167,16 @@ def header_credential(raw: str, region: str) -> Credential:
                       f"mal-formed; expecting {_CREDENTIAL_FORMAT}.", Region=region) from None
 
 
-def check_scope(cred: Credential, region: str, *, query: bool) -> None:
-    """The credential scope must name this server's region and the s3
-    service (AuthorizationHeaderMalformed, or for a presigned URL
-    AuthorizationQueryParametersError, with the expected Region)."""
+def check_scope(cred: Credential, region: str, *, region_known: bool, query: bool) -> None:
+    """The credential scope must name a region this server answers for
+    (`region_known`) and the s3 service: AuthorizationHeaderMalformed, or for
+    a presigned URL AuthorizationQueryParametersError, expecting `region`
+    (the server's own), as S3 answers."""
     if query:
         code, prefix = "AuthorizationQueryParametersError", "Error parsing the X-Amz-Credential parameter; "
     else:
         code, prefix = "AuthorizationHeaderMalformed", "The authorization header is malformed; "
-    if cred.region != region:
+    if not region_known:
         raise S3Error(code, f"{prefix}the region '{cred.region}' is wrong; expecting '{region}'", Region=region)
     if cred.service != "s3":
         raise S3Error(code, f'{prefix}incorrect service "{cred.service}". This endpoint belongs to "s3".')

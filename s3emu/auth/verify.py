@@ -16,6 +16,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from ..http.addressing import host_bucket
 from ..http.errors import S3Error
 from ..http.request import S3Request
+from ..protocol.regions import is_region
 from . import sigv2, sigv4
 from .chunked import AwsChunkedDecoder, ChunkSigner
 from .sigv4 import Signed
@@ -232,6 +233,14 @@ def _check_headers_signed(req: S3Request, signed: list[str], exempt: frozenset[s
                       HeadersNotSigned=", ".join(unsigned))
 
 
+def _check_scope(req: S3Request, cred: sigv4.Credential, *, query: bool) -> None:
+    """A signature for another service, or for a region that is none, is
+    refused. The server answers as every AWS regional endpoint (a request
+    signed for eu-west-1 is one sent to eu-west-1: see api.buckets), and as
+    the region it is configured with."""
+    sigv4.check_scope(cred, req.config.region, region_known=is_region(cred.region, req.config.region), query=query)
+
+
 def _signed_list(raw: str) -> list[str]:
     return [h.strip() for h in raw.lower().split(";") if h.strip()]
 
@@ -254,7 +263,7 @@ def authenticate_signed_document(req: S3Request, body: bytes) -> RequestAuth:
 def _verify_v4_header(req: S3Request, default_payload: str = "") -> tuple[str, Signed | None, str]:
     fields = sigv4.header_fields(req.headers["Authorization"])
     cred = sigv4.header_credential(fields["Credential"], req.config.region)
-    sigv4.check_scope(cred, req.config.region, query=False)
+    _check_scope(req, cred, query=False)
     secret = _secret(req, cred.access_key)
     raw_time = req.headers.get("x-amz-date") or req.headers.get("Date")
     when = None
@@ -290,7 +299,7 @@ def _verify_v4_query(req: S3Request) -> tuple[str, Signed | None, str]:
         raise S3Error("AuthorizationQueryParametersError",
                       'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256 and AWS4-ECDSA-P256-SHA256"')
     cred = sigv4.query_credential(q["X-Amz-Credential"])
-    sigv4.check_scope(cred, req.config.region, query=True)
+    _check_scope(req, cred, query=True)
     signed_at = sigv4.parse_timestamp(q["X-Amz-Date"])
     if signed_at is None:
         raise S3Error("AuthorizationQueryParametersError",
