@@ -184,7 +184,7 @@ def _query_headers(req: S3Request, scheme: str) -> CIMultiDictProxy[str] | None:
     None when nothing is added."""
     if scheme not in ("v4-query", "v2-query"):
         return None
-    added = CIMultiDict()
+    added: CIMultiDict[str] = CIMultiDict()
     for name, value in req.query.items():
         lname = name.lower()
         hoisted = lname.startswith("x-amz-") or (scheme == "v4-query" and lname in _V4_QUERY_HEADERS)

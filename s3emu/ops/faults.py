@@ -12,6 +12,7 @@ when another process has changed them (SQLite's `PRAGMA data_version`).
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 import math
 import random
@@ -91,7 +92,7 @@ def _int(values: dict[str, Any], name: str, lo: int, hi: int | None = None, *, o
     value = values.get(name)
     if value is None and optional:
         return
-    if not _is_int(value) or value < lo or (hi is not None and value > hi):
+    if not isinstance(value, int) or isinstance(value, bool) or value < lo or (hi is not None and value > hi):
         bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
         raise ValueError(f"{name} must be an integer {bound}")
 
@@ -168,7 +169,7 @@ class FaultSet:
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._version: int | None = None
-        self._rules: list[FaultRule] = []
+        self._rules: builtins.list[FaultRule] = []
         self._generators: dict[int, tuple[random.Random, int]] = {}  # rule id -> its seeded draws so far
 
     @classmethod
@@ -178,7 +179,7 @@ class FaultSet:
     def close(self) -> None:
         self._db.close()
 
-    def reset(self, specs: list[dict[str, Any]]) -> None:
+    def reset(self, specs: builtins.list[dict[str, Any]]) -> None:
         """A fresh server's rules: none but the configured ones (once, at start-up)."""
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
@@ -186,7 +187,7 @@ class FaultSet:
             self._insert(validate_all(specs))
         self._version = None
 
-    def add(self, specs: list[dict[str, Any]]) -> list[FaultRule]:
+    def add(self, specs: Any) -> builtins.list[FaultRule]:
         """Adds all the rules, or (if one is invalid) none of them."""
         checked = validate_all(specs)
         with self._lock, self._db:
@@ -195,7 +196,7 @@ class FaultSet:
         self._version = None
         return [FaultRule(**spec, id=rule_id) for spec, rule_id in zip(checked, ids)]
 
-    def _insert(self, specs: list[dict[str, Any]]) -> list[int]:
+    def _insert(self, specs: builtins.list[dict[str, Any]]) -> builtins.list[int]:
         return [self._db.execute("INSERT INTO fault_rules(spec) VALUES (?)", (json.dumps(s),)).lastrowid or 0
                 for s in specs]
 
@@ -210,15 +211,15 @@ class FaultSet:
             self._db.execute("DELETE FROM fault_rules")
         self._version = None
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> builtins.list[dict[str, Any]]:
         with self._lock:
             return [r.to_dict() for r in self._read()]
 
-    def _read(self) -> list[FaultRule]:
+    def _read(self) -> builtins.list[FaultRule]:
         rows = self._db.execute("SELECT id, spec, matched, fired FROM fault_rules ORDER BY id").fetchall()
         return [FaultRule(**json.loads(spec), id=i, matched=m, fired=f) for i, spec, m, f in rows]
 
-    def _current(self) -> list[FaultRule]:
+    def _current(self) -> builtins.list[FaultRule]:
         """The rules, reread only when some process changed them."""
         with self._lock:
             version = self._db.execute("PRAGMA data_version").fetchone()[0]
@@ -226,12 +227,12 @@ class FaultSet:
                 self._rules, self._version = self._read(), version
             return self._rules
 
-    def candidates(self, req: S3Request) -> list[FaultRule]:
+    def candidates(self, req: S3Request) -> builtins.list[FaultRule]:
         """The rules matching a request (cheap: no write)."""
         rules = self._current()
         return [r for r in rules if r.matches(req)] if rules else []
 
-    def firing(self, candidates: list[FaultRule]) -> list[FaultRule]:
+    def firing(self, candidates: builtins.list[FaultRule]) -> builtins.list[FaultRule]:
         """Counts a request against the rules it matches and returns those
         that strike it; one transaction, so every process counts alike."""
         struck = []
