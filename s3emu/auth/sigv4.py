@@ -167,6 +167,14 @@ def header_credential(raw: str, region: str) -> Credential:
                       f"mal-formed; expecting {_CREDENTIAL_FORMAT}.", Region=region) from None
 
 
+_REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")  # us-east-1, us-gov-west-1, ap-southeast-7
+
+
+def is_region_name(name: str) -> bool:
+    """Shaped like an AWS region's name (aws-global, s3 or vpce are not)."""
+    return _REGION_NAME.fullmatch(name) is not None
+
+
 def check_scope(cred: Credential, region: str, *, region_known: bool, query: bool) -> None:
     """The credential scope must name a region this server answers for
     (`region_known`) and the s3 service: AuthorizationHeaderMalformed, or for

@@ -16,7 +16,6 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from ..http.addressing import host_bucket
 from ..http.errors import S3Error
 from ..http.request import S3Request
-from ..protocol.regions import is_region
 from . import sigv2, sigv4
 from .chunked import AwsChunkedDecoder, ChunkSigner
 from .sigv4 import Signed
@@ -238,7 +237,8 @@ def _check_scope(req: S3Request, cred: sigv4.Credential, *, query: bool) -> None
     refused. The server answers as every AWS regional endpoint (a request
     signed for eu-west-1 is one sent to eu-west-1: see api.buckets), and as
     the region it is configured with."""
-    sigv4.check_scope(cred, req.config.region, region_known=is_region(cred.region, req.config.region), query=query)
+    known = cred.region == req.config.region or sigv4.is_region_name(cred.region)
+    sigv4.check_scope(cred, req.config.region, region_known=known, query=query)
 
 
 def _signed_list(raw: str) -> list[str]:
