@@ -56,10 +56,8 @@ KNOWN = sorted((set(MODEL.operation_names) & set(Operation.__members__)) | set(E
 @pytest.mark.parametrize("name", KNOWN)
 def test_each_operation_routes_to_itself(name: str) -> None:
     method, bucket, key, query, headers = _request(name)
-    try:
-        got = str(resolve(method, bucket, key, query, headers))
-    except S3Error as err:
-        got = err.code
+    route = resolve(method, bucket, key, query, headers)
+    got = route.code if isinstance(route, S3Error) else str(route)
     assert got == ELSEWHERE.get(name, name)
 
 
@@ -85,6 +83,6 @@ def test_examples(method: str, bucket: str | None, key: str | None, query: dict[
     ("PATCH", "b", None, "MethodNotAllowed"),
 ])
 def test_refusals(method: str, bucket: str | None, key: str | None, code: str) -> None:
-    with pytest.raises(S3Error) as excinfo:
-        resolve(method, bucket, key, {}, {})
-    assert excinfo.value.code == code
+    # the error to answer once the request is authenticated (dispatch raises it then)
+    refusal = resolve(method, bucket, key, {}, {})
+    assert isinstance(refusal, S3Error) and refusal.code == code
