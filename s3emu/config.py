@@ -175,8 +175,8 @@ class Config:
         2.0, "how long a RestoreObject of a GLACIER / DEEP_ARCHIVE object takes (hours on S3)")
     request_idle_timeout: Seconds = setting(60.0, "a request body idle this long is answered RequestTimeout")
     request_min_rate: Annotated[float, Field(gt=0)] = setting(
-        1024.0, "...and so is one arriving slower than this on average, in bytes per second, once "
-                "request_idle_timeout has passed")
+        1024.0, "a request body arriving slower than this on average (bytes per second) once "
+                "request_idle_timeout has passed is answered RequestTimeout")
     request_header_timeout: Seconds = setting(
         60.0, "a connection whose request headers are not all in this long after it opened (or after its "
               "previous response) is closed")
