@@ -12,6 +12,8 @@ DATA ?=
 ARGS ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# s3emu as of this revision is measured in the same run: the figures to beat (empty: none)
+BENCH_BASELINE ?= 2d9b492
 
 .PHONY: help run test bench lint clean
 
@@ -41,7 +43,7 @@ lint: $(TEST_STAMP)  ## ruff over the code and tests, mypy over the package
 	$(BIN)/mypy
 
 bench: $(TEST_STAMP)  ## run the benchmark, write benchmarks/results/latest.md
-	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.run $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE)) $(BENCH_ARGS)
 
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,7 @@
 """Server processes under measurement: start, CPU seconds and peak RSS summed
-over the process and its children (for multi-worker servers), stop by PID."""
+over the process and its children (for multi-worker servers), stop by PID.
+Every server speaks S3 (signed with its own keys) except the ceiling, which
+takes plain PUTs and GETs."""
 from __future__ import annotations
 
 import os
@@ -52,18 +54,29 @@ def _rss(pid: int) -> int:
     return 0
 
 
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: `python -m s3emu` runs its s3emu
+
+
 class Server:
-    def __init__(self, name: str, cmd: list[str], ready: str, endpoint: str | None = None) -> None:
+    def __init__(self, name: str, cmd: list[str], ready: str, endpoint: str | None = None, *,
+                 s3: bool = True, keys: tuple[str, str] = ("s3emu", "s3emu-secret"), cwd: Path = ROOT,
+                 env: dict[str, str] | None = None) -> None:
         self.name = name
         self.cmd = cmd
         self.ready = re.compile(ready)
         self.endpoint = endpoint or ""
+        self.s3 = s3  # False: the ceiling's plain PUT/GET
+        self.keys = keys  # access key, secret key
+        self.cwd = cwd
+        self.env = env
         self.proc: subprocess.Popen[str] | None = None
         self._peak = 0
         self._sampling = False
 
-    def start(self, timeout: float = 30.0) -> "Server":
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    def start(self, timeout: float = 60.0) -> "Server":
+        env = {**os.environ, **self.env} if self.env else None
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     cwd=self.cwd, env=env)
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -73,7 +86,7 @@ class Server:
             m = self.ready.search(line)
             if m:
                 if m.groups():
-                    self.endpoint = m.group(1)
+                    self.endpoint += m.group(1)  # the address the server printed
                 threading.Thread(target=self._drain, daemon=True).start()
                 time.sleep(0.3)  # let worker processes come up
                 return self
@@ -90,8 +103,8 @@ class Server:
         return sum(_cpu(p) for p in _tree(self.proc.pid))
 
     def rss(self) -> int:
-        assert self.proc is not None
-        return sum(_rss(p) for p in _tree(self.proc.pid))
+        proc = self.proc
+        return 0 if proc is None else sum(_rss(p) for p in _tree(proc.pid))
 
     def start_sampling(self) -> None:
         """Track peak RSS from now until stop_sampling()."""
@@ -120,22 +133,29 @@ class Server:
                 proc.wait()
 
 
-def s3emu(data_dir: Path, *extra: str) -> Server:
+def s3emu(name: str, data_dir: Path, *extra: str, source: Path = ROOT) -> Server:
+    """s3emu from the checkout at `source` (another commit's files for a baseline)."""
     cmd = [sys.executable, "-m", "s3emu", "serve", "--port", "0", "--data-dir", str(data_dir), *extra]
-    return Server("s3emu", cmd, r"s3emu ready on (http[^\s,]+)")
+    return Server(name, cmd, r"s3emu ready on (http[^\s,]+)", cwd=source)
 
 
 def ceiling(data_dir: Path) -> Server:
     port = free_port()
     cmd = [sys.executable, "-m", "benchmarks.ceiling", "--port", str(port), "--data-dir", str(data_dir)]
-    return Server("ceiling", cmd, r"ceiling ready", endpoint=f"http://127.0.0.1:{port}")
+    return Server("ceiling", cmd, r"ceiling ready", endpoint=f"http://127.0.0.1:{port}", s3=False)
 
 
-def moto(data_dir: Path) -> Server | None:
-    try:
-        import moto  # noqa: F401
-    except ImportError:
-        return None
+def moto(python: Path) -> Server:
+    """moto's server (in memory; it checks no signatures). Parts of any size, as
+    the s3emu servers here take, with its default in-memory buffer per key."""
     port = free_port()
-    cmd = [sys.executable, "-m", "moto.server", "-p", str(port)]
-    return Server("moto", cmd, r"Running on", endpoint=f"http://127.0.0.1:{port}")
+    env = {"S3_UPLOAD_PART_MIN_SIZE": "1", "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(5 * (1 << 20) - 1024)}
+    cmd = [str(python), "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    return Server("moto", cmd, r"Running on", endpoint=f"http://127.0.0.1:{port}", env=env)
+
+
+def s3rver(script: Path, data_dir: Path) -> Server:
+    """s3rver (node, files on disk, SigV4 checked with its fixed key S3RVER)."""
+    cmd = ["node", str(script), "-d", str(data_dir), "-a", "127.0.0.1", "-p", "0", "--silent"]
+    return Server("s3rver", cmd, r"S3rver listening on ([\d.]+:\d+)", "http://", keys=("S3RVER", "S3RVER"),
+                  env={"NODE_ENV": "production"})
