@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -28,11 +29,22 @@ def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
 
 
 def around(data_dir: Path) -> set[Path]:
-    """Everything beside the data directory (this session's temporary tree), except its own contents."""
+    """Everything beside the data directory (a tree of its own), except its own contents."""
     return {p for p in data_dir.parent.rglob("*") if data_dir not in p.parents}
 
 
-def test_keys_coexist_and_list_in_utf8_order(s3: Any, server: ServerProcess, bucket: str) -> None:
+@pytest.fixture
+def lone_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server whose data directory is alone in its parent: nothing else writes beside it."""
+    srv = ServerProcess(tmp_path / "tree" / "data", "--durability", "fast").start()
+    yield srv
+    srv.stop()
+
+
+def test_keys_coexist_and_list_in_utf8_order(lone_server: ServerProcess) -> None:
+    server, s3 = lone_server, lone_server.client()
+    bucket = "keys"
+    s3.create_bucket(Bucket=bucket)
     before = around(server.data_dir)
     for i, key in enumerate(KEYS):
         s3.put_object(Bucket=bucket, Key=key, Body=f"{i}:{key}".encode())
