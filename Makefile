@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 CONFIG ?= config.example.toml
 PORT ?=
 DATA ?=
@@ -32,6 +33,11 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $@ $(RUN_STAMP)
 
+# the benchmark measures s3emu as installed with the `fast` extra (uvloop)
+$(BENCH_STAMP): $(TEST_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,fast]'
+	touch $@
+
 run: $(RUN_STAMP)  ## start the server on 127.0.0.1:9000 with config.example.toml (PORT=, DATA=, ARGS=)
 	$(BIN)/s3emu serve --config $(CONFIG) $(if $(PORT),--port $(PORT)) $(if $(DATA),--data-dir $(DATA)) $(ARGS)
 
@@ -42,7 +48,7 @@ lint: $(TEST_STAMP)  ## ruff over the code and tests, mypy over the package
 	$(BIN)/ruff check s3emu tests benchmarks
 	$(BIN)/mypy
 
-bench: $(TEST_STAMP)  ## run the benchmark, write benchmarks/results/latest.md
+bench: $(BENCH_STAMP)  ## run the benchmark, write benchmarks/results/latest.md
 	$(BIN)/python -m benchmarks.run $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE)) $(BENCH_ARGS)
 
 clean:  ## remove the virtualenv and local data

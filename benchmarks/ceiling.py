@@ -58,7 +58,12 @@ def main() -> None:
 
     app = make_app(root)
     app.on_startup.append(announce)
-    web.run_app(app, host="127.0.0.1", port=args.port, access_log=None, print=None)
+    try:  # the event loop s3emu runs on when it is installed
+        import uvloop
+        loop = uvloop.new_event_loop()
+    except ImportError:
+        loop = None
+    web.run_app(app, host="127.0.0.1", port=args.port, access_log=None, print=None, loop=loop)
 
 
 if __name__ == "__main__":

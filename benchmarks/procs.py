@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -69,34 +70,37 @@ class Server:
         self.keys = keys  # access key, secret key
         self.cwd = cwd
         self.env = env
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log: Path | None = None
         self._peak = 0
         self._sampling = False
 
     def start(self, timeout: float = 60.0) -> "Server":
+        """Start the server and wait for its ready line. Its output goes to a
+        file (removed by stop()), not a pipe: reading a pipe would take CPU from
+        the load generator, and a full one would stall the server."""
         env = {**os.environ, **self.env} if self.env else None
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     cwd=self.cwd, env=env)
-        assert self.proc.stdout is not None
+        fd, name = tempfile.mkstemp(prefix=f"bench-{self.name.replace(' ', '-')}-", suffix=".log")
+        os.close(fd)
+        self.log = Path(name)
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=subprocess.STDOUT, cwd=self.cwd, env=env)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            m = self.ready.search(line)
-            if m:
-                if m.groups():
-                    self.endpoint += m.group(1)  # the address the server printed
-                threading.Thread(target=self._drain, daemon=True).start()
-                time.sleep(0.3)  # let worker processes come up
-                return self
-        self.stop()
-        raise RuntimeError(f"{self.name} did not start")
-
-    def _drain(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for _ in self.proc.stdout:
-            pass
+        with open(self.log, "rb") as lines:
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                raw = lines.readline()
+                if not raw.endswith(b"\n"):
+                    lines.seek(-len(raw), os.SEEK_CUR)  # a line being written: read it whole later
+                    time.sleep(0.05)
+                    continue
+                m = self.ready.search(raw.decode(errors="replace"))
+                if m:
+                    if m.groups():
+                        self.endpoint += m.group(1)  # the address the server printed
+                    time.sleep(0.3)  # let worker processes come up
+                    return self
+        self.stop(keep_log=True)
+        raise RuntimeError(f"{self.name} did not start; its output: {self.log}")
 
     def cpu_seconds(self) -> float:
         assert self.proc is not None
@@ -122,7 +126,7 @@ class Server:
         self._sampling = False
         return self._peak
 
-    def stop(self) -> None:
+    def stop(self, keep_log: bool = False) -> None:
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -131,6 +135,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self.log is not None and not keep_log:
+            self.log.unlink(missing_ok=True)
 
 
 def s3emu(name: str, data_dir: Path, *extra: str, source: Path = ROOT) -> Server:

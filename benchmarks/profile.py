@@ -103,12 +103,14 @@ def main() -> None:
     parser.add_argument("--native", action="store_true", help="include C frames (slower sampling)")
     parser.add_argument("--gil", action="store_true", help="only samples of the thread holding the GIL")
     parser.add_argument("--out", type=Path, help="keep py-spy's raw stacks here")
+    parser.add_argument("--source", type=Path, default=procs.ROOT, help="the checkout whose s3emu to run")
     parser.add_argument("server_args", nargs="*", help="extra s3emu serve arguments (after --)")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(os.sys.executable).parent / "py-spy")
     work = Path(tempfile.mkdtemp(prefix="s3emu-profile-"))
     raw = args.out or work / "stacks.txt"
-    srv = procs.s3emu("s3emu", work / "data", *(args.server_args or ["--durability", "fast"])).start()
+    srv = procs.s3emu("s3emu", work / "data", *(args.server_args or ["--durability", "fast"]),
+                      source=args.source).start()
     try:
         assert srv.proc is not None
         cmd = [spy, "record", "--pid", str(srv.proc.pid), "--rate", str(args.rate), "--format", "raw",

@@ -57,6 +57,15 @@ def commit() -> str:
         return "?"
 
 
+def event_loop() -> str:
+    """The event loop s3emu and the bare server run on: uvloop's when installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return "on asyncio's own event loop (uvloop is not installed)"
+    return f"on uvloop {uvloop.__version__}"
+
+
 def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
 
@@ -190,7 +199,8 @@ def render(m: Medians, rows: dict[str, list[dict[str, Any]]], servers: list[str]
     out = [f"`make bench` at {ctx.commit}{baseline}, {when}, {os.cpu_count()} cores, "
            f"load average (1/5/15 min) {load[0]} before and {load[1]} after, {ctx.seconds / 60:.1f} min"
            + (" (--quick)" if ctx.args.get("quick") else "") + ".",
-           "Medians of interleaved rounds; s3emu with SigV4 checked and `fast` durability unless marked fsync; "
+           "Medians of interleaved rounds; s3emu with SigV4 checked and `fast` durability unless marked fsync, "
+           f"{event_loop()}; "
            f"small requests are 4 KiB from 16 connections; the multipart upload is {ctx.args['size_mib']} MiB "
            "in 8 MiB parts, 8 at a time.", ""]
     out += figures_table(m, servers) + [""] + ratios_table(m, servers) + [""]
