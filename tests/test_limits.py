@@ -3,17 +3,20 @@ slow clients (headers or bodies trickling in) are cut off and release what
 they held, and the server keeps answering everyone else."""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures as cf
 import os
 import select
 import socket
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator, Iterator
 
 import pytest
 import requests
 
 from rawhttp import signed_headers
+from s3emu.storage import CompletedPart, Store
 from server import ServerProcess
 from signing import error_of
 
@@ -100,3 +103,74 @@ def test_slow_clients_are_cut_off(limited: ServerProcess) -> None:
         time.sleep(0.1)
     assert list((data_dir / "tmp").iterdir()) == []
     assert open_fds(limited) <= baseline + 2  # every slow connection's socket (and file) released
+
+
+# -- many-part objects under the same low file descriptor limit -------------------------------------------------
+
+def test_300_part_object_reads_whole(limited: ServerProcess) -> None:
+    """More parts than the process may open files: read one at a time, then closed."""
+    client = limited.client(max_pool_connections=16)
+    upload = client.create_multipart_upload(Bucket="limits", Key="p300")["UploadId"]
+    parts = {n: bytes([97 + n % 26]) * 3 for n in range(1, 301)}
+    with cf.ThreadPoolExecutor(16) as pool:
+        done = list(pool.map(lambda n: {"PartNumber": n, "ETag": client.upload_part(
+            Bucket="limits", Key="p300", UploadId=upload, PartNumber=n, Body=parts[n])["ETag"]}, parts))
+    client.complete_multipart_upload(Bucket="limits", Key="p300", UploadId=upload, MultipartUpload={"Parts": done})
+    baseline = open_fds(limited)
+    whole = b"".join(parts[n] for n in sorted(parts))
+    for _ in range(3):
+        assert client.get_object(Bucket="limits", Key="p300")["Body"].read() == whole
+    client.copy_object(Bucket="limits", Key="p300-copy", CopySource={"Bucket": "limits", "Key": "p300"})
+    assert client.get_object(Bucket="limits", Key="p300-copy")["Body"].read() == whole
+    assert client.get_object(Bucket="limits", Key="p300", PartNumber=300)["Body"].read() == parts[300]
+    assert open_fds(limited) <= baseline + 2
+    assert requests.get(f"{limited.endpoint}/_s3emu/health", timeout=30).status_code == 200
+
+
+async def _body(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def _many_parts(root: Path, count: int) -> bytes:
+    """An object of `count` one-byte parts, made through the storage engine itself
+    (10,000 UploadPart requests would take longer than what this test is about)."""
+    store = Store(root, durable=False)
+    try:
+        store.create_bucket("many", "us-east-1")
+        upload = store.create_multipart_upload("many", "k", {})
+        gate = asyncio.Semaphore(64)
+
+        async def part(n: int) -> CompletedPart:
+            async with gate:
+                stored = await store.upload_part("many", "k", upload.upload_id, n, _body(bytes([97 + n % 26])),
+                                                 size=1)
+                return CompletedPart(n, stored.etag)
+
+        done = await asyncio.gather(*(part(n) for n in range(1, count + 1)))
+        await store.call(store.complete_multipart_upload, "many", "k", upload.upload_id, done, min_part_size=0)
+    finally:
+        store.close()
+    return bytes(97 + n % 26 for n in range(1, count + 1))
+
+
+def test_10000_part_object_read_and_copied_concurrently(tmp_path: Path) -> None:
+    whole = asyncio.run(_many_parts(tmp_path / "data", 10000))
+    srv = ServerProcess(tmp_path / "data", "--durability", "fast", "--min-part-size", "0", "--no-access-log",
+                        nofile=NOFILE).start()
+    try:
+        client = srv.client(max_pool_connections=8)
+
+        def read(_: int) -> bytes:
+            return bytes(client.get_object(Bucket="many", Key="k")["Body"].read())
+
+        def copy(i: int) -> bytes:
+            client.copy_object(Bucket="many", Key=f"copy{i}", CopySource={"Bucket": "many", "Key": "k"})
+            return bytes(client.get_object(Bucket="many", Key=f"copy{i}")["Body"].read())
+
+        with cf.ThreadPoolExecutor(6) as pool:
+            jobs = [pool.submit(read, i) for i in range(3)] + [pool.submit(copy, i) for i in range(3)]
+            assert [j.result() for j in jobs] == [whole] * 6
+        head = client.head_object(Bucket="many", Key="k", PartNumber=10000)
+        assert head["ContentLength"] == 1 and head["PartsCount"] == 10000
+    finally:
+        assert srv.stop() == 0

@@ -581,11 +581,11 @@ def test_listing_a_key_or_prefix_is_an_index_range_scan(tmp_path: Path) -> None:
     try:
         asyncio.run(_fill(store))
         statements: list[str] = []
-        store.db.set_trace_callback(statements.append)
+        store.db.connection().set_trace_callback(statements.append)
         page = store.list_object_versions("b", prefix="p/", max_keys=4)
         page = store.list_object_versions("b", prefix="p/", key_marker="p/1",
                                           version_id_marker=page.entries[1].version_id)
-        store.db.set_trace_callback(None)
+        store.db.connection().set_trace_callback(None)
         assert [e.key for e in page.entries] == ["p/1", "p/2", "p/2", "p/2"]
         selects = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "objects" in s]
         assert selects

@@ -6,6 +6,7 @@ import hashlib
 import os
 import platform
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -164,3 +165,77 @@ def test_a_worker_that_dies_is_replaced(two_workers: ServerProcess) -> None:
     for i in range(10):  # fresh clients, fresh connections: whichever worker answers serves
         two_workers.client().put_object(Bucket="workers-after-death", Key=f"k{i}", Body=b"x")
     assert s3.list_objects_v2(Bucket="workers-after-death")["KeyCount"] == 10
+
+
+A, B_PART = b"a" * 1000, b"b" * 1024  # one PutObject; a two-part upload of B_PART twice
+B = B_PART * 2
+ETAG_A = hashlib.md5(A).hexdigest()
+ETAG_B = hashlib.md5(hashlib.md5(B_PART).digest() * 2).hexdigest() + "-2"
+
+
+def test_readers_see_whole_versions_while_writers_replace_them(two_workers: ServerProcess) -> None:
+    """Both workers: writers replace one key (a PutObject, then a two-part upload, then a
+    delete) while GET, ?partNumber GET and HEAD, and CopyObject read it. Each answer is
+    one version whole, with its own ETag; each copy stores one version whole."""
+    s3 = two_workers.client()
+    s3.create_bucket(Bucket="workers-race")
+    url = f"{two_workers.endpoint}/workers-race/k"
+    done = threading.Event()
+    seen: list[str] = []
+
+    def writer(_: int) -> None:
+        c = two_workers.client()
+        for _ in range(25):
+            c.put_object(Bucket="workers-race", Key="k", Body=A)
+            upload = c.create_multipart_upload(Bucket="workers-race", Key="k")["UploadId"]
+            parts = [{"PartNumber": n, "ETag": c.upload_part(Bucket="workers-race", Key="k", UploadId=upload,
+                                                             PartNumber=n, Body=B_PART)["ETag"]} for n in (1, 2)]
+            c.complete_multipart_upload(Bucket="workers-race", Key="k", UploadId=upload,
+                                        MultipartUpload={"Parts": parts})
+            c.delete_object(Bucket="workers-race", Key="k")
+
+    def check(method: str, query: str) -> str:
+        r = requests.request(method, url + query, headers=signed_headers(method, url + query), timeout=30)
+        etag = r.headers.get("ETag", "").strip('"')
+        body = r.content if method == "GET" else b"?" * int(r.headers.get("Content-Length", 0))
+        answers = {  # every answer a whole version gives (404: between a delete and the next write)
+            ("GET", ""): {(200, ETAG_A, len(A)), (200, ETAG_B, len(B)), (404, "", None)},
+            ("GET", "?partNumber=1"): {(206, ETAG_A, len(A)), (206, ETAG_B, len(B_PART)), (404, "", None)},
+            ("HEAD", "?partNumber=2"): {(416, "", None), (206, ETAG_B, len(B_PART)), (404, "", None)},
+        }[(method, query)]
+        got = (r.status_code, etag if r.status_code < 300 else "", len(body) if r.status_code < 300 else None)
+        if got not in answers or (method == "GET" and r.status_code < 300 and body not in (A, B, B_PART)):
+            return f"{method}{query}: {got} {body[:4]!r}"
+        return "ok"
+
+    def reader(i: int) -> None:
+        n = 0
+        while not done.is_set() or n < 5:
+            seen.append(check(*[("GET", ""), ("GET", "?partNumber=1"), ("HEAD", "?partNumber=2")][(i + n) % 3]))
+            n += 1
+
+    def copier(i: int) -> None:
+        c = two_workers.client()
+        n = 0
+        while not done.is_set() or n < 3:
+            dst = f"copy-{i}-{n}"
+            try:
+                c.copy_object(Bucket="workers-race", Key=dst, CopySource={"Bucket": "workers-race", "Key": "k"})
+            except c.exceptions.ClientError as e:
+                seen.append("ok" if e.response["Error"]["Code"] == "NoSuchKey" else f"copy: {e.response['Error']}")
+            else:
+                got = c.get_object(Bucket="workers-race", Key=dst)
+                body = got["Body"].read()
+                whole = body in (A, B) and got["ETag"].strip('"') == hashlib.md5(body).hexdigest()
+                seen.append("ok" if whole else f"copy stored {len(body)} bytes, ETag {got['ETag']}")
+            n += 1
+
+    with cf.ThreadPoolExecutor(10) as pool:
+        readers = [pool.submit(reader, i) for i in range(4)] + [pool.submit(copier, i) for i in range(2)]
+        for w in [pool.submit(writer, i) for i in range(3)]:
+            w.result()
+        done.set()
+        for r in readers:
+            r.result()
+    assert len(seen) > 50
+    assert [s for s in seen if s != "ok"] == []

@@ -81,18 +81,19 @@ def _parts(req: S3Request, info: ObjectInfo) -> list[tuple[str, Any]] | None:
 async def get_object_attributes(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
     wanted = _wanted(req)
-    info = req.store.get_object(req.bucket, req.key, req.param("versionId"))
-    sse.check_read(req.headers, info.meta)
-    fields: list[tuple[str, Any]] = []
-    if "ETag" in wanted:
-        fields.append(("ETag", info.etag))  # unquoted, unlike everywhere else
-    if "Checksum" in wanted:
-        fields.append(("Checksum", _checksum(info)))
-    if "ObjectParts" in wanted:
-        fields.append(("ObjectParts", _parts(req, info)))
-    if "StorageClass" in wanted:
-        fields.append(("StorageClass", storage_class(info.meta)))
-    if "ObjectSize" in wanted:
-        fields.append(("ObjectSize", info.size))
+    with req.store.snapshot():  # the version and its parts as of one moment
+        info = req.store.get_object(req.bucket, req.key, req.param("versionId"))
+        sse.check_read(req.headers, info.meta)
+        fields: list[tuple[str, Any]] = []
+        if "ETag" in wanted:
+            fields.append(("ETag", info.etag))  # unquoted, unlike everywhere else
+        if "Checksum" in wanted:
+            fields.append(("Checksum", _checksum(info)))
+        if "ObjectParts" in wanted:
+            fields.append(("ObjectParts", _parts(req, info)))
+        if "StorageClass" in wanted:
+            fields.append(("StorageClass", storage_class(info.meta)))
+        if "ObjectSize" in wanted:
+            fields.append(("ObjectSize", info.size))
     return xml_response("GetObjectAttributesResponse", fields,
                         headers={"Last-Modified": http_date(info.last_modified), **version_headers(info)})

@@ -77,14 +77,15 @@ async def create_bucket(req: S3Request) -> web.StreamResponse:
     if tags:
         config["tags"] = tags
     try:
-        req.store.create_bucket(req.bucket, region, object_lock=lock, owner=stored_owner(req), config=config)
+        await req.store.call(req.store.create_bucket, req.bucket, region, object_lock=lock, owner=stored_owner(req),
+                             config=config)
     except BucketAlreadyOwnedByYou:
         # us-east-1 keeps its legacy answer: creating a bucket you own there again is a 200 that changes
         # nothing, unless the request brings tags
         if region != regions.US_EAST_1 or req.store.get_bucket(req.bucket).region != regions.US_EAST_1 or tags:
             raise
     if constraint is not None and constraint != region:
-        req.store.set_bucket_config(req.bucket, "location_constraint", constraint)  # EU stays EU
+        await req.store.call(req.store.set_bucket_config, req.bucket, "location_constraint", constraint)  # EU stays EU
     return empty_response(headers={"Location": _bucket_location(req, region),
                                    "x-amz-bucket-arn": regions.bucket_arn(req.bucket)})
 
@@ -122,7 +123,7 @@ async def head_bucket(req: S3Request) -> web.StreamResponse:
 async def delete_bucket(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     try:
-        req.store.delete_bucket(req.bucket)
+        await req.store.call(req.store.delete_bucket, req.bucket)
     except BucketNotEmpty:
         if not req.store.get_bucket(req.bucket).versioning:
             raise

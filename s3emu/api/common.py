@@ -6,7 +6,7 @@ import base64
 import binascii
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import quote, unquote_plus
 
 from ..access import acl
@@ -18,11 +18,52 @@ from ..http.request import S3Request
 from ..protocol import checksums, sse
 from ..protocol.dates import http_date, parse_iso8601
 from ..protocol.headers import check_read_conditions, object_meta, parse_etags, reported_version_id, storage_class
-from ..storage import BucketInfo, LockState, ObjectInfo, ObjectMeta, Page, UploadInfo, WriteCondition
+from ..storage import BucketInfo, LockState, ObjectInfo, ObjectMeta, OpenRange, Page, UploadInfo, WriteCondition
 from ..storage.meta import BucketConfig, UploadMeta
 from ..storage.archive import readable
-from ..storage.errors import DeleteMarkerHit
+from ..storage.errors import DataFileMissing, DeleteMarkerHit
 from ..storage.lifecycle import abort_date, expiration, rules_of
+
+T = TypeVar("T")
+READ_ATTEMPTS = 5  # looks at an object before giving up on it changing under every one
+
+
+async def consistent_read(req: S3Request, look: Callable[[], tuple[T, OpenRange | None]]) -> tuple[T, OpenRange | None]:
+    """Run `look` (which looks an object version up, checks what it must and
+    may open its bytes with store.open_range) in one snapshot, then hold what
+    it opened. If the version was replaced or deleted in between, look again
+    in a fresh snapshot: the reader gets the old version or the new one,
+    whole, and never one's metadata over the other's bytes."""
+    for attempt in range(READ_ATTEMPTS):
+        opened = None
+        try:
+            with req.store.snapshot():
+                value, opened = look()
+            if opened is not None:
+                await req.store.hold(opened)
+            return value, opened
+        except DataFileMissing:
+            if attempt == READ_ATTEMPTS - 1:
+                raise
+        except BaseException:
+            if opened is not None:
+                await opened.close()
+            raise
+    raise AssertionError("unreachable")
+
+
+async def open_copy_source(req: S3Request, byte_range: Callable[[ObjectInfo], tuple[int, int]] | None = None
+                           ) -> tuple[ObjectInfo, OpenRange]:
+    """The source of a copy (after its conditions) and its bytes (all, or
+    byte_range(source)), read in one snapshot; the caller closes them."""
+    def look() -> tuple[ObjectInfo, OpenRange | None]:
+        source = copy_source(req)
+        first, last = byte_range(source) if byte_range is not None else (0, source.size - 1)
+        return source, req.store.open_range(source, first, last)
+
+    source, opened = await consistent_read(req, look)
+    assert opened is not None
+    return source, opened
 
 
 def write_conditions(req: S3Request) -> WriteCondition:

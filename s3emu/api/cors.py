@@ -50,7 +50,7 @@ def add_headers(req: S3Request, response: web.StreamResponse) -> None:
 async def put_bucket_cors(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     body = await configuration_body(req, MAX_BODY)
-    req.store.set_bucket_config(req.bucket, "cors", cors.parse_configuration(body))
+    await req.store.call(req.store.set_bucket_config, req.bucket, "cors", cors.parse_configuration(body))
     return empty_response()
 
 
@@ -64,7 +64,7 @@ async def get_bucket_cors(req: S3Request) -> web.StreamResponse:
 
 async def delete_bucket_cors(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.set_bucket_config(req.bucket, "cors", None)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "cors", None)
     return empty_response(204)
 
 

@@ -254,7 +254,7 @@ async def put_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
     size = req.headers.get(SIZE, SIZE_DEFAULT)
     if size not in SIZES:
         raise S3Error("InvalidRequest", f"Invalid TransitionDefaultMinimumObjectSize found: {size}")
-    req.store.update_bucket_config(req.bucket, {"lifecycle": parse_lifecycle(body),
+    await req.store.call(req.store.update_bucket_config, req.bucket, {"lifecycle": parse_lifecycle(body),
                                                 "transition_default_minimum_object_size":
                                                     None if size == SIZE_DEFAULT else size})
     return empty_response(headers={SIZE: size})
@@ -273,7 +273,7 @@ async def get_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
 
 async def delete_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.update_bucket_config(req.bucket, {"lifecycle": None, "transition_default_minimum_object_size": None})
+    await req.store.call(req.store.update_bucket_config, req.bucket, {"lifecycle": None, "transition_default_minimum_object_size": None})
     return empty_response(204)
 
 

@@ -1,7 +1,8 @@
 """The seven multipart upload operations."""
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Callable
 from urllib.parse import quote
 
 from aiohttp import web
@@ -10,21 +11,21 @@ from ..http.body import declared_length, payload, read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
-from ..http.xml import child_text, children, parse
+from ..http.xml import child_texts, children, parse
 from ..protocol import checksums, sse
 from ..protocol.dates import iso8601
 from ..protocol.headers import check_canned_acl, storage_class
-from ..storage import CompletedPart, UploadInfo, UploadMeta
+from ..storage import CompletedPart, ObjectInfo, UploadInfo, UploadMeta
 from ..storage.errors import NoSuchUpload
 from .common import (
     abort_headers,
-    copy_source,
     copy_source_headers,
     expiration_headers,
     initiator_fields,
     listing_query,
     new_version_headers,
     new_version_meta,
+    open_copy_source,
     owner_of_objects,
     stored_owner,
     write_conditions,
@@ -58,7 +59,7 @@ async def create_multipart_upload(req: S3Request) -> web.StreamResponse:
     initiator = stored_owner(req)
     if initiator is not None:
         meta["initiator"] = initiator
-    upload = req.store.create_multipart_upload(req.bucket, req.key, meta)
+    upload = await req.store.call(req.store.create_multipart_upload, req.bucket, req.key, meta)
     return xml_response("InitiateMultipartUploadResult", [
         ("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)],
         headers={**abort_headers(req, upload), **checksums.upload_headers(meta), **sse.response_headers(meta)})
@@ -93,17 +94,21 @@ async def upload_part_copy(req: S3Request) -> web.StreamResponse:
     number = _part_number(req)
     upload = req.store.get_upload(req.bucket, req.key, _upload_id(req))
     sse.check_part(req.headers, upload.meta)
-    source = copy_source(req)
-    first, last = 0, source.size - 1
     raw_range = req.headers.get("x-amz-copy-source-range")
-    if raw_range is not None:
-        first, last = _copy_range(raw_range, source.size)
-    if last - first + 1 > req.config.max_part_size:
-        raise S3Error("EntityTooLarge", ProposedSize=last - first + 1, MaxSizeAllowed=req.config.max_part_size)
-    body = req.store.read_range(source, first, last)
-    part = await req.store.upload_part(req.bucket, req.key, _upload_id(req), number, body,
-                                       size=max(0, last - first + 1),
-                                       algorithms=checksums.part_algorithms(upload.meta, None))
+
+    def byte_range(source: ObjectInfo) -> tuple[int, int]:
+        first, last = (0, source.size - 1) if raw_range is None else _copy_range(raw_range, source.size)
+        if last - first + 1 > req.config.max_part_size:
+            raise S3Error("EntityTooLarge", ProposedSize=last - first + 1, MaxSizeAllowed=req.config.max_part_size)
+        return first, last
+
+    source, opened = await open_copy_source(req, byte_range)
+    try:
+        part = await req.store.upload_part(req.bucket, req.key, _upload_id(req), number,
+                                           req.store.read_range(opened), size=opened.length,
+                                           algorithms=checksums.part_algorithms(upload.meta, None))
+    finally:
+        await opened.close()
     headers = {**copy_source_headers(req, source), **sse.response_headers(upload.meta)}
     checksum = [(f"Checksum{name[len(checksums.PREFIX):].upper()}", value)
                 for name, value in _part_checksum(upload, part.checksums, None).items()]
@@ -133,20 +138,26 @@ def _copy_range(raw: str, size: int) -> tuple[int, int]:
     return first, last
 
 
+def _looked_up(texts: dict[str, str]) -> Callable[[Any, str], str | None]:
+    """child_text's signature over one element's child texts, already gathered."""
+    return lambda _elem, name: texts.get(name)
+
+
 def _parse_parts(body: bytes) -> list[CompletedPart]:
     if not body.strip():
         raise S3Error("InvalidRequest", "You must specify at least one part")
     doc = parse(body, "CompleteMultipartUpload")
     parts = []
     for elem in children(doc, "Part"):
-        number, etag = child_text(elem, "PartNumber"), child_text(elem, "ETag")
+        texts = child_texts(elem)  # each Part's children looked at once: a Complete may list 10,000
+        number, etag = texts.get("PartNumber"), texts.get("ETag")
         if number is None or etag is None:
             raise S3Error("MalformedXML")
         try:
             part_number = int(number)
         except ValueError:
             raise S3Error("MalformedXML") from None
-        parts.append(CompletedPart(part_number, etag, checksums.completed_part_checksums(elem, child_text)))
+        parts.append(CompletedPart(part_number, etag, checksums.completed_part_checksums(elem, _looked_up(texts))))
     if not parts:
         raise S3Error("MalformedXML")
     return parts
@@ -158,7 +169,8 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
     if not body.strip():
         # S3 names an unknown upload before the missing part list (AWS: complete-exc, complete-exc-no-parts)
         req.store.get_upload(req.bucket, req.key, _upload_id(req))
-    parts = _parse_parts(body)
+    # up to 10,000 parts: parsed in a worker thread, so other requests go on meanwhile
+    parts = await asyncio.to_thread(_parse_parts, body)
     for part in parts:
         _check_part_number(req, part.part_number, str(part.part_number))
     condition = write_conditions(req)
@@ -169,9 +181,9 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
             raise S3Error("InvalidRequest", "The x-amz-mp-object-size header value is not a valid number")
         expected_size = int(raw_size)
     finish = checksums.complete_finisher(req.headers, _upload_id(req), parts)
-    info = req.store.complete_multipart_upload(req.bucket, req.key, _upload_id(req), parts,
-                                               min_part_size=req.config.min_part_size,
-                                               expected_size=expected_size, condition=condition, checksum=finish)
+    info = await req.store.call(req.store.complete_multipart_upload, req.bucket, req.key, _upload_id(req), parts,
+                                min_part_size=req.config.min_part_size, expected_size=expected_size,
+                                condition=condition, checksum=finish)
     location = f"{req.http.scheme}://{req.http.host}/{req.bucket}/{quote(req.key, safe='/')}"
     return xml_response("CompleteMultipartUploadResult", [
         ("Location", location), ("Bucket", req.bucket), ("Key", req.key), ("ETag", f'"{info.etag}"'),
@@ -182,7 +194,7 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
 
 async def abort_multipart_upload(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    req.store.abort_multipart_upload(req.bucket, req.key, _upload_id(req))
+    await req.store.call(req.store.abort_multipart_upload, req.bucket, req.key, _upload_id(req))
     return empty_response(204)
 
 

@@ -84,7 +84,7 @@ async def put_object_lock_configuration(req: S3Request) -> web.StreamResponse:
     if enabled is None or enabled.text != "Enabled":
         raise S3Error("MalformedXML")
     rule: LockRule = _default_rule(doc["Rule"]) if "Rule" in doc else {}
-    req.store.put_object_lock_configuration(req.bucket, rule)
+    await req.store.call(req.store.put_object_lock_configuration, req.bucket, rule)
     return empty_response()
 
 
@@ -128,8 +128,8 @@ async def put_object_retention(req: S3Request) -> web.StreamResponse:
         if until <= time.time():
             raise S3Error("InvalidArgument", "The retain until date must be in the future!",
                           ArgumentName="RetainUntilDate", ArgumentValue=raw_until)
-    req.store.put_object_retention(req.bucket, req.key, req.param("versionId"), mode, until,
-                            bypass_governance=bypass_governance(req))
+    await req.store.call(req.store.put_object_retention, req.bucket, req.key, req.param("versionId"), mode,
+                         until, bypass_governance=bypass_governance(req))
     return empty_response()
 
 
@@ -147,7 +147,7 @@ async def put_object_legal_hold(req: S3Request) -> web.StreamResponse:
     status = child_text(await _document(req, "LegalHold", empty="MalformedXML"), "Status")
     if status not in ("ON", "OFF"):
         raise S3Error("MalformedXML")
-    req.store.put_object_legal_hold(req.bucket, req.key, req.param("versionId"), status)
+    await req.store.call(req.store.put_object_legal_hold, req.bucket, req.key, req.param("versionId"), status)
     return empty_response()
 
 

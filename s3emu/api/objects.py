@@ -24,17 +24,18 @@ from ..protocol.headers import (
     parse_range,
     requested_storage_class,
 )
-from ..storage import ObjectInfo, Segment, StorageError, object_tags
+from ..storage import Deleted, ObjectInfo, ObjectMeta, OpenRange, Segment, object_tags
 from ..storage.errors import InvalidVersionId
 from .common import (
     bypass_governance,
     check_readable,
-    copy_source,
+    consistent_read,
     copy_source_headers,
     encrypt,
     expiration_headers,
     new_version_headers,
     new_version_meta,
+    open_copy_source,
     version_headers,
     write_conditions,
     write_lock,
@@ -97,43 +98,52 @@ async def head_object(req: S3Request) -> web.StreamResponse:
 
 
 async def _read(req: S3Request, head: bool) -> web.StreamResponse:
-    info = _read_target(req)
-    sse.check_read(req.headers, info.meta)
-    if not head:  # AWS: get-object-invalid-state (HEAD still answers)
-        check_readable(info)
-    with_checksum = checksums.check_mode(req.headers)
-    check_read_conditions(req.headers, info)
-    headers = {**object_headers(info), **sse.response_headers(info.meta), **expiration_headers(req, info)}
-    part_range, part = _part_range(req, info)
-    if part_range is not None and req.headers.get("Range"):
-        raise S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
-    byte_range = part_range or parse_range(req.headers.get("Range"), info.size)
-    if part_range is not None and info.parts_count:
-        headers["x-amz-mp-parts-count"] = str(info.parts_count)
-    for param, header in RESPONSE_OVERRIDES.items():
-        value = req.param(param)
-        if value is not None:
-            headers[header] = check_override(param, value)
-    if with_checksum:
-        headers.update(checksums.read_headers(info, part, byte_range))
-    status = 200
-    first, last = 0, info.size - 1
-    if byte_range is not None:
-        first, last = byte_range
-        status = 206
-        headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
-    if head or info.size == 0:
-        resp = web.StreamResponse(status=status, headers=headers)
-        resp.content_length = last - first + 1 if info.size else 0
-        return resp
-    spans = req.store.open_range(info, first, last)
-    return SpansResponse(spans, status=status, headers=headers)
+    """GET or HEAD: the version, its headers and its bytes read in one snapshot (consistent_read)."""
+    def look() -> tuple[web.StreamResponse | tuple[int, dict[str, str]], OpenRange | None]:
+        info = _read_target(req)
+        sse.check_read(req.headers, info.meta)
+        if not head:  # AWS: get-object-invalid-state (HEAD still answers)
+            check_readable(info)
+        with_checksum = checksums.check_mode(req.headers)
+        check_read_conditions(req.headers, info)
+        headers = {**object_headers(info), **sse.response_headers(info.meta), **expiration_headers(req, info)}
+        part_range, part = _part_range(req, info)
+        if part_range is not None and req.headers.get("Range"):
+            raise S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
+        byte_range = part_range or parse_range(req.headers.get("Range"), info.size)
+        if part_range is not None and info.parts_count:
+            headers["x-amz-mp-parts-count"] = str(info.parts_count)
+        for param, header in RESPONSE_OVERRIDES.items():
+            value = req.param(param)
+            if value is not None:
+                headers[header] = check_override(param, value)
+        if with_checksum:
+            headers.update(checksums.read_headers(info, part, byte_range))
+        status = 200
+        first, last = 0, info.size - 1
+        if byte_range is not None:
+            first, last = byte_range
+            status = 206
+            headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
+        if head or info.size == 0:
+            resp = web.StreamResponse(status=status, headers=headers)
+            resp.content_length = last - first + 1 if info.size else 0
+            return resp, None
+        return (status, headers), req.store.open_range(info, first, last)
+
+    answer, opened = await consistent_read(req, look)
+    if opened is None:
+        assert isinstance(answer, web.StreamResponse)
+        return answer
+    assert isinstance(answer, tuple)
+    status, headers = answer
+    return SpansResponse(opened, status=status, headers=headers)
 
 
 async def delete_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
-    deleted = req.store.delete_object(req.bucket, req.key, req.param("versionId"),
-                                      bypass_governance=bypass_governance(req))
+    deleted = await req.store.call(req.store.delete_object, req.bucket, req.key, req.param("versionId"),
+                                   bypass_governance=bypass_governance(req))
     headers = {}
     if deleted.delete_marker:
         headers["x-amz-delete-marker"] = "true"
@@ -156,29 +166,34 @@ async def delete_objects(req: S3Request) -> web.StreamResponse:
     keys = [verbatim_text(obj, "Key") for obj in objects]
     if None in keys:
         raise S3Error("MalformedXML")
-    bypass = bypass_governance(req)
-    results: list[tuple[str, Any]] = []
-    for obj, key in zip(objects, keys):
-        assert key is not None
-        version_id = child_text(obj, "VersionId")
+    entries: list[tuple[str, str | None]] = [(key, child_text(obj, "VersionId")) for obj, key in zip(objects, keys)
+                                             if key is not None]
+    refused: dict[int, S3Error] = {}
+    for i, (key, version_id) in enumerate(entries):
         try:
             check_key(key)
             if not allowed(key, version_id):
                 raise S3Error("AccessDenied", "Access Denied")
-            deleted = req.store.delete_object(req.bucket, key, version_id, bypass_governance=bypass)
-        except Exception as exc:  # one key's failure is reported in its own Error entry
-            err = exc if isinstance(exc, S3Error) else S3Error.from_storage(exc) \
-                if isinstance(exc, StorageError) else S3Error("InternalError")
-            if isinstance(exc, InvalidVersionId):  # S3 says so of a malformed id here (AWS recording)
+        except S3Error as bad:
+            refused[i] = bad
+    # every key in one call on the writer thread (one transaction): the loop serves others meanwhile
+    outcomes = iter(await req.store.call(req.store.delete_objects, req.bucket,
+                                         [e for i, e in enumerate(entries) if i not in refused],
+                                         bypass_governance=bypass_governance(req)))
+    results: list[tuple[str, Any]] = []
+    for i, (key, version_id) in enumerate(entries):
+        outcome = refused.get(i) or next(outcomes)
+        if not isinstance(outcome, Deleted):  # one key's failure is reported in its own Error entry
+            err = outcome if isinstance(outcome, S3Error) else S3Error.from_storage(outcome)
+            if isinstance(outcome, InvalidVersionId):  # S3 says so of a malformed id here (AWS recording)
                 err = S3Error("NoSuchVersion")
             results.append(("Error", [("Key", key), ("VersionId", version_id), ("Code", err.code),
                                       ("Message", err.message)]))
-            continue
-        if not quiet:
+        elif not quiet:
             results.append(("Deleted", [
                 ("Key", key), ("VersionId", version_id),
-                ("DeleteMarker", True if deleted.delete_marker else None),
-                ("DeleteMarkerVersionId", deleted.version_id if deleted.delete_marker else None)]))
+                ("DeleteMarker", True if outcome.delete_marker else None),
+                ("DeleteMarkerVersionId", outcome.version_id if outcome.delete_marker else None)]))
     return xml_response("DeleteResult", results)
 
 
@@ -206,7 +221,26 @@ def _copied_tags(req: S3Request, source: ObjectInfo) -> dict[str, str]:
 async def copy_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
     check_canned_acl(req.headers)
-    source = copy_source(req)
+    source, opened = await open_copy_source(req)
+    try:
+        meta, algorithm = _copy_meta(req, source)
+        info = await req.store.put_object(req.bucket, req.key, req.store.read_range(opened), meta=meta,
+                                          size=source.size, algorithms=[algorithm],
+                                          condition=write_conditions(req))  # on the destination, as PutObject
+    finally:
+        await opened.close()
+    headers = {**version_headers(info), **copy_source_headers(req, source), **sse.response_headers(info.meta),
+               **expiration_headers(req, info)}
+    found = checksums.stored(info.meta)
+    return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),
+                                             ("LastModified", iso8601(info.last_modified)),
+                                             *(checksums.fields(found[0], found[1], found[2]) if found else [])],
+                        headers=headers)
+
+
+def _copy_meta(req: S3Request, source: ObjectInfo) -> tuple[ObjectMeta, str]:
+    """The copy's meta and checksum algorithm, as the request's headers ask."""
+    assert req.bucket is not None and req.key is not None
     directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise S3Error("InvalidArgument", "Unknown metadata directive.", ArgumentName="x-amz-metadata-directive",
@@ -248,13 +282,4 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
     if algorithm not in checksums.ALGORITHMS:
         raise S3Error("InvalidRequest", checksums.UNSUPPORTED)
     meta.update(checksums.object_fields(algorithm))
-    info = await req.store.put_object(req.bucket, req.key, req.store.read_range(source, 0, source.size - 1),
-                                      meta=meta, size=source.size, algorithms=[algorithm],
-                                      condition=write_conditions(req))  # on the destination, as PutObject
-    headers = {**version_headers(info), **copy_source_headers(req, source), **sse.response_headers(info.meta),
-               **expiration_headers(req, info)}
-    found = checksums.stored(info.meta)
-    return xml_response("CopyObjectResult", [("ETag", f'"{info.etag}"'),
-                                             ("LastModified", iso8601(info.last_modified)),
-                                             *(checksums.fields(found[0], found[1], found[2]) if found else [])],
-                        headers=headers)
+    return meta, algorithm

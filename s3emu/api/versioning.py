@@ -43,9 +43,9 @@ async def put_bucket_versioning(req: S3Request) -> web.StreamResponse:
     if b.object_lock and status != "Enabled":
         raise S3Error("InvalidBucketState", "An Object Lock configuration is present on this bucket, so the "
                                             "versioning state cannot be changed.")
-    req.store.put_bucket_versioning(req.bucket, status)
+    await req.store.call(req.store.put_bucket_versioning, req.bucket, status)
     if mfa_delete:
-        req.store.set_bucket_config(req.bucket, "mfa_delete", mfa_delete)
+        await req.store.call(req.store.set_bucket_config, req.bucket, "mfa_delete", mfa_delete)
     return empty_response()
 
 

@@ -184,4 +184,5 @@ STORAGE_ERRORS: dict[type[storage.StorageError], tuple[str, StorageMessage]] = {
     storage.DataFileMissing: ("InternalError", str),
     storage.DataFileShort: ("InternalError", str),
     storage.StorageFull: ("InternalError", str),
+    storage.TooManyOpenFiles: ("SlowDown", None),  # a 503 clients retry
 }

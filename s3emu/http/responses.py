@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from aiohttp import web
 
-from ..storage import Span, close_spans
+from ..storage import OpenRange, Span
 from .xml import Fields, render
 
 SENDFILE_FALLBACK_CHUNK = 1 << 20
@@ -25,24 +25,28 @@ def empty_response(status: int = 200, headers: Mapping[str, str] | None = None) 
 
 
 class SpansResponse(web.StreamResponse):
-    """Sends byte ranges of already-open data files with sendfile(2): no
-    object bytes pass through Python. Closes the files when done."""
+    """Sends an open range of an object (storage.OpenRange): large pieces with
+    sendfile(2), so their bytes never pass through Python, small ones read
+    together. Closes the range when done, or on error."""
 
-    def __init__(self, spans: list[Span], *, status: int, headers: Mapping[str, str]) -> None:
+    def __init__(self, body: OpenRange, *, status: int, headers: Mapping[str, str]) -> None:
         super().__init__(status=status, headers=headers)
-        self._spans = spans
-        self.content_length = sum(s.length for s in spans)
+        self._range = body
+        self.content_length = body.length
 
     async def prepare(self, request: web.BaseRequest) -> Any:
         try:
             writer = await super().prepare(request)
             if request.method != "HEAD":
-                for span in self._spans:
-                    await self._send(request, span)
+                while (item := await self._range.next(spans=True)) is not None:
+                    if isinstance(item, Span):
+                        await self._send(request, item)
+                    else:
+                        await self.write(item)
             await super().write_eof()
             return writer
         finally:
-            close_spans(self._spans)
+            await self._range.close()
 
     async def _send(self, request: web.BaseRequest, span: Span) -> None:
         loop = asyncio.get_running_loop()

@@ -2,9 +2,9 @@
 (AbortIncompleteMultipartUpload, Expiration, NoncurrentVersionExpiration)
 and the server-wide `upload_expiry`, every `reaper_interval` seconds.
 
-It runs on the event loop, like the handlers, so it shares the store's
-database connection without locking; each sweep works in bounded batches and
-yields between them so requests keep flowing.
+Each batch of a sweep runs on the store's writer thread (Store.call), like
+every write, so the event loop keeps answering requests while it works; the
+batches are bounded so that requests' own writes get their turn between them.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ async def sweep_once(store: Store, config: Config) -> int:
     total = 0
     while True:
         upload_expiry = config.upload_expiry if isinstance(config.upload_expiry, (int, float)) else None
-        result = store.sweep(day_seconds=config.lifecycle_day_seconds, upload_expiry=upload_expiry, limit=BATCH)
+        result = await store.call(store.sweep, day_seconds=config.lifecycle_day_seconds,
+                                  upload_expiry=upload_expiry, limit=BATCH)
         for u in result.aborted:
             log.info("aborted abandoned upload %s of %s/%s", u.upload_id, u.bucket, u.key)
         for o in result.expired:

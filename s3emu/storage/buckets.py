@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Any, Mapping
 
-from .db import transaction
+from .db import Database, transaction
 from .errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, NoSuchBucket
 from .meta import BucketConfig
 from .models import BucketInfo
@@ -15,7 +14,7 @@ from .models import BucketInfo
 class Buckets:
     """The buckets table; every other table asks it whether a bucket exists."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def create(self, name: str, region: str, object_lock: bool = False, owner: str | None = None,

@@ -11,9 +11,10 @@ newer s3emu is refused.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterable, Iterator
 
 from .errors import StorageFull, UnsupportedDataDirectory
 
@@ -90,6 +91,24 @@ CREATE TABLE IF NOT EXISTS garbage (file TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
+# Format 2: read leases. A reader of an object version too large to open all
+# its data files at once leases it (storage/reads.py): while the lease lives,
+# the files of that version are held back from deletion even if it is dropped.
+LEASES = """
+CREATE TABLE IF NOT EXISTS read_leases (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    object_id INTEGER NOT NULL,
+    until     REAL NOT NULL             -- a lease not renewed by then has lapsed (its reader is gone)
+);
+CREATE INDEX IF NOT EXISTS read_leases_by_object ON read_leases(object_id);
+
+-- Data files of dropped versions that a lease holds back: garbage once none does.
+CREATE TABLE IF NOT EXISTS held_garbage (
+    file      TEXT PRIMARY KEY,
+    object_id INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
 # UPGRADES[n] takes a format n database to format n + 1. Format 0 is format 1
 # without its version recorded (or an empty file): the CREATE IF NOT EXISTS
 # statements of SCHEMA make it whole.
@@ -98,6 +117,7 @@ UPGRADES: dict[int, str] = {
     # Format 2: buckets name their owner's canonical id; NULL (buckets made
     # before) stands for the default account.
     1: "ALTER TABLE buckets ADD COLUMN owner TEXT;",
+    2: LEASES,
 }
 VERSION = len(UPGRADES)
 
@@ -120,6 +140,52 @@ def connect(path: Path, durable: bool) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+class Database:
+    """The metadata database as each thread sees it: one connection per thread,
+    opened on first use, since a SQLite connection must not serve two threads
+    at once. In the server the event loop's thread reads, and writes run on
+    the store's writer thread (Store.call), each with its own connection; a
+    command-line tool uses one thread and so one connection.
+
+    It offers what the tables use of a connection (execute, executemany,
+    in_transaction), so `transaction(db)` works on it as on a connection."""
+
+    def __init__(self, path: Path, durable: bool) -> None:
+        self.path = path
+        self.durable = durable
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[sqlite3.Connection] = []
+        self.connection()  # opened (and upgraded) now, so a bad directory fails at once
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, self.durable)
+            self._local.conn = conn
+            with self._lock:
+                self._open.append(conn)
+        return conn
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self.connection().execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Any]) -> sqlite3.Cursor:
+        return self.connection().executemany(sql, rows)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.connection().in_transaction
+
+    def close(self) -> None:
+        """Close every thread's connection; the Database is unusable afterwards."""
+        with self._lock:
+            conns, self._open = self._open, []
+        for conn in conns:
+            conn.close()
 
 
 def _version(conn: sqlite3.Connection) -> int:
@@ -155,14 +221,32 @@ def _statements(script: str) -> list[str]:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A write transaction that takes the write lock up front, so a
-    read-check-write sequence inside it cannot interleave with another writer.
+def snapshot(conn: Any) -> Iterator[Any]:
+    """A read transaction: every read inside sees the database as of its first
+    one, whatever other threads and processes commit meanwhile (WAL). It takes
+    no lock that a writer waits for. Same rules as `transaction`."""
+    if conn.in_transaction:
+        raise RuntimeError("a transaction is already open on this connection: transactions do not nest")
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+@contextmanager
+def transaction(conn: Any) -> Iterator[Any]:
+    """A write transaction (on a connection or a Database) that takes the
+    write lock up front, so a read-check-write sequence inside it cannot
+    interleave with another writer.
 
     The rules that keep this safe:
-    - never `await` between BEGIN and COMMIT: the block runs to its end on the
-      event loop's thread, so no other request's statements land inside it;
-    - one connection per process, made after any fork, shared by every request;
+    - never `await` between BEGIN and COMMIT: the block runs to its end on one
+      thread, so no other request's statements land inside it;
+    - one connection per thread (Database), made after any fork; in the server
+      every write runs on the store's writer thread, so the event loop never
+      waits for the write lock, a commit's fsync or another process;
     - no nesting: BEGIN inside a transaction is refused (RuntimeError), so a
       helper that needs one must be called inside its caller's.
 

@@ -158,6 +158,10 @@ class DataFileShort(StorageError):
     """A data file of this object is shorter than recorded."""
 
 
+class TooManyOpenFiles(StorageError):
+    """The server process has no file descriptor left to open a data file: try again."""
+
+
 class StorageFull(StorageError):
     """The disk is full or the directory read-only; nothing was written."""
 

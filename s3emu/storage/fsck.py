@@ -83,8 +83,8 @@ def check(store: Store, *, verify_digests: bool = False, repair: bool = False, g
         if problem is not None and _still_referenced(store, ref.file):
             report.problems.append(problem)
     referenced = {r.file for r in refs}
-    garbage = {r[0] for r in store.db.execute("SELECT file FROM garbage")}
-    report.pending = len(garbage)
+    garbage = {r[0] for r in store.db.execute("SELECT file FROM garbage UNION SELECT file FROM held_garbage")}
+    report.pending = len(garbage)  # to be unlinked (some once the readers holding them are done)
     orphans = []
     for name, path in on_disk.items():
         if name in referenced or name in garbage or _still_referenced(store, name) or not os.path.exists(path):

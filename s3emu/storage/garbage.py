@@ -1,32 +1,46 @@
-"""Data files whose rows are gone.
+"""Data files whose rows are gone, and the leases that hold some back.
 
 The crash-safety rule: a data file is unlinked only after the rows naming it
 are committed away. Inside the transaction that drops the rows, the files are
 recorded in the `garbage` table; after the commit they are unlinked and
 forgotten. A crash in between leaves them listed, and start-up collects them.
+
+The reading rule: a reader that has leased an object version (storage/reads.py)
+finds its data files in place until it ends the lease. The files of a leased
+version that is dropped wait in `held_garbage` and become garbage once no
+live lease holds them. A lease lapses if not renewed in time (its reader died).
 """
 from __future__ import annotations
 
-import sqlite3
+import time
 from typing import Iterable
 
 from .blobs import BlobStore
+from .db import Database, transaction
+
+LEASE_SECONDS = 600.0  # a lease's life; readers renew it halfway
 
 
 class Garbage:
     """Schedules data files for deletion and deletes them once it is safe."""
 
-    def __init__(self, db: sqlite3.Connection, blobs: BlobStore) -> None:
+    def __init__(self, db: Database, blobs: BlobStore) -> None:
         self.db = db
         self.blobs = blobs
         self.pending = False  # whether this process dropped files since it last collected
 
-    def discard(self, files: Iterable[str]) -> None:
-        """Inside a transaction: schedule data files for deletion once it commits."""
+    def discard(self, files: Iterable[str], object_id: int | None = None) -> None:
+        """Inside a transaction: schedule data files (of object version
+        object_id, if they are a version's) for deletion once it commits."""
         rows = [(f,) for f in files]
-        if rows:
-            self.db.executemany("INSERT OR IGNORE INTO garbage(file) VALUES (?)", rows)
-            self.pending = True
+        if not rows:
+            return
+        if object_id is not None and self._leased(object_id):
+            self.db.executemany("INSERT OR IGNORE INTO held_garbage(file, object_id) VALUES (?, ?)",
+                                ((f, object_id) for (f,) in rows))
+            return
+        self.db.executemany("INSERT OR IGNORE INTO garbage(file) VALUES (?)", rows)
+        self.pending = True
 
     def collect(self, force: bool = False) -> None:
         """After a commit: unlink what the committed transactions dropped
@@ -39,3 +53,47 @@ class Garbage:
             return
         self.blobs.delete(files)
         self.db.executemany("DELETE FROM garbage WHERE file=?", ((f,) for f in files))
+
+    # -- leases ------------------------------------------------------------------
+
+    def _leased(self, object_id: int) -> bool:
+        return self.db.execute("SELECT 1 FROM read_leases WHERE object_id=? AND until>? LIMIT 1",
+                               (object_id, time.time())).fetchone() is not None
+
+    def lease(self, object_id: int) -> int | None:
+        """Lease an object version for reading; its id, or None when the version
+        is gone already (dropped since the reader looked: read it again)."""
+        with transaction(self.db) as db:
+            if db.execute("SELECT 1 FROM objects WHERE id=?", (object_id,)).fetchone() is None:
+                return None
+            cur = db.execute("INSERT INTO read_leases(object_id, until) VALUES (?, ?)",
+                             (object_id, time.time() + LEASE_SECONDS))
+        return int(cur.lastrowid or 0)
+
+    def renew(self, lease_id: int) -> None:
+        with transaction(self.db) as db:
+            db.execute("UPDATE read_leases SET until=? WHERE id=?", (time.time() + LEASE_SECONDS, lease_id))
+
+    def end_lease(self, lease_id: int) -> None:
+        """End a lease; files it alone held back become garbage and are collected."""
+        with transaction(self.db) as db:
+            db.execute("DELETE FROM read_leases WHERE id=?", (lease_id,))
+            self._release_held()
+        self.collect()
+
+    def release_lapsed(self) -> None:
+        """Forget lapsed leases and let go of what they held (the reaper's sweep, start-up)."""
+        with transaction(self.db) as db:
+            db.execute("DELETE FROM read_leases WHERE until<=?", (time.time(),))
+            self._release_held()
+        self.collect()
+
+    def _release_held(self) -> None:
+        now = time.time()
+        files = [r[0] for r in self.db.execute(
+            "SELECT file FROM held_garbage h WHERE NOT EXISTS (SELECT 1 FROM read_leases l"
+            " WHERE l.object_id=h.object_id AND l.until>?)", (now,))]
+        if files:
+            self.db.executemany("INSERT OR IGNORE INTO garbage(file) VALUES (?)", ((f,) for f in files))
+            self.db.executemany("DELETE FROM held_garbage WHERE file=?", ((f,) for f in files))
+            self.pending = True

@@ -93,3 +93,10 @@ def check_version_id(version_id: str) -> None:
 def unique_b64(nbytes: int) -> str:
     """nbytes random bytes in base64, unique but guessable: x-amz-id-2."""
     return base64.b64encode(_fast.randbytes(nbytes)).decode()
+
+
+def new_object_id() -> int:
+    """A new object version's row id: random, never one a deleted version had.
+    (SQLite would hand a deleted row's id to the next insert, and a reader
+    holding the old id would then find the new version's data files.)"""
+    return secrets.randbits(62) + 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from .archive import RANK, day_boundary, storage_class_of, transition_allowed
 from .buckets import Buckets
-from .db import transaction
+from .db import Database, transaction
 from .garbage import Garbage
 from .locks import is_locked
 from .meta import BucketConfig, object_tags
@@ -208,7 +209,7 @@ class Lifecycle:
     transaction that re-checks its condition, so a sweep racing a client's
     write never removes what the client just wrote."""
 
-    def __init__(self, db: sqlite3.Connection, garbage: Garbage, buckets: Buckets, objects: Objects,
+    def __init__(self, db: Database, garbage: Garbage, buckets: Buckets, objects: Objects,
                  uploads: Uploads, versions: Versions) -> None:
         self.db = db
         self.garbage = garbage

@@ -2,10 +2,7 @@
 reads over data files, deletes that leave delete markers where versioning says."""
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import AsyncIterable, AsyncIterator, Callable, Collection, Iterable, Sequence
@@ -13,38 +10,30 @@ from typing import AsyncIterable, AsyncIterator, Callable, Collection, Iterable,
 from .archive import storage_class_of
 from .blobs import Blob, BlobStore
 from .buckets import Buckets
-from .db import transaction
+from .db import Database, transaction
 from .digests import b64
 from .errors import (
     DataFileMissing,
-    DataFileShort,
     ConditionalConflict,
     DeleteMarkerHit,
     ETagMismatch,
     NoSuchKey,
     NoSuchVersion,
     ObjectExists,
+    StorageError,
 )
 from .garbage import Garbage
-from .ids import check_version_id, new_version_id
+from .ids import check_version_id, new_object_id, new_version_id
 from .listing import list_page
 from .locks import check_deletable, with_default_retention
 from .meta import ObjectMeta
-from .models import ObjectInfo, Page, Segment
+from .models import BucketInfo, ObjectInfo, Page, Segment
+from .reads import OpenRange, Piece
+from .writer import Writer
 
-READ_CHUNK = 1 << 20
 
 # Called with the written data file before it is committed; raising refuses the write.
 Verify = Callable[[Blob], None]
-
-
-@dataclass
-class Span:
-    """An open data file and the byte range of it to send."""
-
-    fd: int
-    offset: int
-    length: int
 
 
 @dataclass
@@ -90,23 +79,34 @@ class Objects:
     """The objects and segments tables: object versions, delete markers and
     the data files they are made of."""
 
-    def __init__(self, db: sqlite3.Connection, blobs: BlobStore, garbage: Garbage, buckets: Buckets) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, garbage: Garbage, buckets: Buckets, writer: Writer) -> None:
         self.db = db
         self.blobs = blobs
         self.garbage = garbage
         self.buckets = buckets
+        self.writer = writer
 
     # -- writing -------------------------------------------------------------
 
     async def put(self, bucket: str, key: str, body: AsyncIterable[bytes], *, meta: ObjectMeta,
                   size: int | None = None, max_size: int | None = None, algorithms: Iterable[str] = (),
                   verify: Verify | None = None, condition: WriteCondition = ALWAYS) -> ObjectInfo:
-        """See Store.put_object."""
+        """See Store.put_object. The body streams to a data file on the event
+        loop's side; the commit runs on the writer thread."""
         self.buckets.get(bucket)
         blob = await self.blobs.write(body, size=size, max_size=max_size, algorithms=algorithms)
         try:
             if verify is not None:
                 verify(blob)
+        except BaseException:
+            self.blobs.delete([blob.file])
+            raise
+        return await self.writer.run(self.commit_blob, bucket, key, blob, meta, condition)
+
+    def commit_blob(self, bucket: str, key: str, blob: Blob, meta: ObjectMeta, condition: WriteCondition) -> ObjectInfo:
+        """A written data file becomes the key's new version, in one
+        transaction; if that is refused, the file is deleted."""
+        try:
             meta = {**meta, "checksums": {**meta.get("checksums", {}), **_b64(blob.digests)}}
             segment = Segment(1, 0, blob.size, blob.file, blob.md5)
             with transaction(self.db):
@@ -132,18 +132,17 @@ class Objects:
             self._drop_null_version(bucket, key)
         db.execute("UPDATE objects SET is_latest=0 WHERE bucket=? AND key=? AND is_latest=1", (bucket, key))
         size = sum(s.size for s in segments)
-        cur = db.execute(
-            "INSERT INTO objects(bucket, key, version_id, seq, is_latest, size, etag, last_modified,"
-            " parts_count, meta) VALUES (?,?,?,"
+        object_id = new_object_id()
+        db.execute(
+            "INSERT INTO objects(id, bucket, key, version_id, seq, is_latest, size, etag, last_modified,"
+            " parts_count, meta) VALUES (?,?,?,?,"
             " (SELECT COALESCE(MAX(seq), 0) + 1 FROM objects WHERE bucket=? AND key=?), 1,?,?,?,?,?)",
-            (bucket, key, version_id, bucket, key, size, etag, now, parts_count, json.dumps(meta)))
-        object_id = cur.lastrowid
+            (object_id, bucket, key, version_id, bucket, key, size, etag, now, parts_count, json.dumps(meta)))
         db.executemany(
             "INSERT INTO segments(object_id, part_number, start, size, file, etag, checksums)"
             " VALUES (?,?,?,?,?,?,?)",
             ((object_id, s.part_number, s.start, s.size, s.file, s.etag, json.dumps(s.checksums))
              for s in segments))
-        assert object_id is not None
         return ObjectInfo(object_id, bucket, key, version_id, size, etag, now, parts_count, meta,
                           versioned=b.versioning is not None)
 
@@ -209,38 +208,29 @@ class Objects:
         return [Segment(r["part_number"], r["start"], r["size"], r["file"], r["etag"],
                         json.loads(r["checksums"] or "{}")) for r in rows]
 
-    def open_range(self, info: ObjectInfo, first: int, last: int) -> list[Span]:
+    def open_range(self, info: ObjectInfo, first: int, last: int) -> OpenRange:
         """See Store.open_range."""
         rows = self.db.execute(
             "SELECT start, size, file FROM segments WHERE object_id=? AND start<=? AND start+size>?"
-            " ORDER BY part_number", (info.id, last, first)).fetchall()
-        spans: list[Span] = []
-        try:
-            for start, size, file in rows:
-                lo = max(first, start)
-                hi = min(last, start + size - 1)
-                if hi >= lo:
-                    spans.append(Span(self.blobs.open(file), lo - start, hi - lo + 1))
-        except FileNotFoundError:
-            close_spans(spans)
-            raise DataFileMissing() from None
-        return spans
+            " ORDER BY part_number", (info.id, last, first)).fetchall() if info.size else []
+        pieces = []
+        for start, size, file in rows:
+            lo, hi = max(first, start), min(last, start + size - 1)
+            if hi >= lo:
+                pieces.append(Piece(file, lo - start, hi - lo + 1))
+        opened = OpenRange(self.blobs, info.id, pieces)
+        if info.size and opened.length != last - first + 1:
+            raise DataFileMissing()  # the version's rows are gone: a stale look, to be taken again
+        if not opened.needs_lease:
+            opened.open_all()
+        return opened
 
-    async def read_range(self, info: ObjectInfo, first: int, last: int) -> AsyncIterator[bytes]:
+    @staticmethod
+    async def read_range(opened: OpenRange) -> AsyncIterator[bytes]:
         """See Store.read_range."""
-        spans = self.open_range(info, first, last) if info.size else []
-        loop = asyncio.get_running_loop()
-        try:
-            for span in spans:
-                pos, end = span.offset, span.offset + span.length
-                while pos < end:
-                    chunk = await loop.run_in_executor(None, os.pread, span.fd, min(READ_CHUNK, end - pos), pos)
-                    if not chunk:
-                        raise DataFileShort()
-                    pos += len(chunk)
-                    yield chunk
-        finally:
-            close_spans(spans)
+        while (data := await opened.next()) is not None:
+            assert isinstance(data, bytes)
+            yield data
 
     # -- deleting ------------------------------------------------------------
 
@@ -249,18 +239,41 @@ class Objects:
         """See Store.delete_object."""
         if version_id is not None:
             check_version_id(version_id)
+        with transaction(self.db):
+            result = self._delete_one(self.buckets.get(bucket), key, version_id, bypass_governance)
+        self.garbage.collect()
+        return result
+
+    def delete_many(self, bucket: str, targets: Sequence[tuple[str, str | None]], *,
+                    bypass_governance: bool = False) -> list[Deleted | StorageError]:
+        """See Store.delete_objects: one transaction, a savepoint per key."""
+        results: list[Deleted | StorageError] = []
         with transaction(self.db) as db:
             b = self.buckets.get(bucket)
-            if version_id is not None:
-                result = self._delete_version(bucket, key, version_id, bypass_governance)
-            elif b.versioning is None:
-                for row in db.execute("SELECT id FROM objects WHERE bucket=? AND key=?", (bucket, key)).fetchall():
-                    self.drop(row[0])
-                result = Deleted(None, False)
-            else:
-                result = self.add_delete_marker(bucket, key, "Enabled" == b.versioning)
-            self.key_changed(bucket, key)
+            for key, version_id in targets:
+                db.execute("SAVEPOINT one")
+                try:
+                    if version_id is not None:
+                        check_version_id(version_id)
+                    results.append(self._delete_one(b, key, version_id, bypass_governance))
+                except StorageError as e:
+                    db.execute("ROLLBACK TO one")
+                    results.append(e)
+                db.execute("RELEASE one")
         self.garbage.collect()
+        return results
+
+    def _delete_one(self, b: BucketInfo, key: str, version_id: str | None, bypass_governance: bool) -> Deleted:
+        """Inside a transaction: delete_object's work for one key."""
+        if version_id is not None:
+            result = self._delete_version(b.name, key, version_id, bypass_governance)
+        elif b.versioning is None:
+            for row in self.db.execute("SELECT id FROM objects WHERE bucket=? AND key=?", (b.name, key)).fetchall():
+                self.drop(row[0])
+            result = Deleted(None, False)
+        else:
+            result = self.add_delete_marker(b.name, key, "Enabled" == b.versioning)
+        self.key_changed(b.name, key)
         return result
 
     def _delete_version(self, bucket: str, key: str, version_id: str, bypass_governance: bool) -> Deleted:
@@ -303,7 +316,7 @@ class Objects:
     def drop(self, object_id: int) -> None:
         """Inside a transaction: forget one object version and its bytes."""
         files = [r[0] for r in self.db.execute("SELECT file FROM segments WHERE object_id=?", (object_id,))]
-        self.garbage.discard(files)
+        self.garbage.discard(files, object_id)
         self.db.execute("DELETE FROM segments WHERE object_id=?", (object_id,))
         self.db.execute("DELETE FROM objects WHERE id=?", (object_id,))
 
@@ -364,15 +377,6 @@ class Objects:
     def exist_in(self, bucket: str) -> bool:
         """Whether the bucket holds any version or delete marker."""
         return self.db.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (bucket,)).fetchone() is not None
-
-
-def close_spans(spans: Iterable[Span]) -> None:
-    """Close the files of spans from open_range (errors ignored)."""
-    for span in spans:
-        try:
-            os.close(span.fd)
-        except OSError:
-            pass
 
 
 def _b64(digests: dict[str, bytes]) -> dict[str, str]:

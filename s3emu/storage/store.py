@@ -7,25 +7,30 @@ ETags are unquoted hex; checksums are base64 keyed by S3 algorithm name.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import Any, AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from .archive import ARCHIVED, new_restore, restore_status, storage_class_of
 from .blobs import BlobStore
 from .buckets import Buckets
-from .db import connect, transaction
-from .errors import BucketNotEmpty, NotArchived, RestoreInProgress
+from .db import Database, snapshot, transaction
+from .errors import BucketNotEmpty, DataFileMissing, NotArchived, RestoreInProgress, StorageError
 from .garbage import Garbage
 from .lifecycle import Lifecycle, SweepResult
 from .meta import BucketConfig, LockRule, ObjectMeta, UploadMeta
 from .models import BucketInfo, ObjectInfo, Page, PartInfo, Segment, UploadInfo
-from .objects import ALWAYS, Deleted, Objects, Span, Verify, WriteCondition
+from .objects import ALWAYS, Deleted, Objects, Verify, WriteCondition
+from .reads import OpenRange
 from .uploads import ChecksumFinisher, CompletedPart, Uploads
 from .versions import Versions
+from .writer import Writer
+
+T = TypeVar("T")
 
 log = logging.getLogger("s3emu.storage")
 
@@ -36,23 +41,44 @@ class Store:
     progress. With durable, every acknowledged write survives a power cut.
 
     Opening raises UnsupportedDataDirectory for a directory a newer s3emu
-    wrote. Every method may raise StorageFull (nothing was written)."""
+    wrote. Every method may raise StorageFull (nothing was written).
+
+    Threads: each thread uses its own database connection (Database). A
+    server reads on its event loop and runs every method that writes on the
+    writer thread, through `call` (put_object and upload_part do so for their
+    commit themselves), so the loop never waits for a lock or a commit. A
+    single-threaded caller (a command-line tool, a test) calls them directly."""
 
     def __init__(self, root: Path | str, *, durable: bool = True) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.db = connect(self.root / "meta.sqlite3", durable)
+        self.db = Database(self.root / "meta.sqlite3", durable)
         self.blobs = BlobStore(self.root, durable)
+        self.writer = Writer()
         self.garbage = Garbage(self.db, self.blobs)
         self.buckets = Buckets(self.db)
-        self.objects = Objects(self.db, self.blobs, self.garbage, self.buckets)
+        self.objects = Objects(self.db, self.blobs, self.garbage, self.buckets, self.writer)
         self.versions = Versions(self.db, self.buckets, self.objects)
-        self.uploads = Uploads(self.db, self.blobs, self.garbage, self.buckets, self.objects)
+        self.uploads = Uploads(self.db, self.blobs, self.garbage, self.buckets, self.objects, self.writer)
         self.lifecycle = Lifecycle(self.db, self.garbage, self.buckets, self.objects, self.uploads, self.versions)
 
     def close(self) -> None:
-        """Close the database connection; the Store is unusable afterwards."""
+        """Finish the writes handed to the writer thread, then close every
+        connection; the Store is unusable afterwards."""
+        self.writer.close()
         self.db.close()
+
+    async def call(self, method: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run one of this store's methods on its writer thread (see the class
+        docstring): `await store.call(store.delete_object, bucket, key)`."""
+        return await self.writer.run(method, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the store, whatever commits meanwhile:
+        look an object up and open_range it in one snapshot. Do not await inside."""
+        with snapshot(self.db):
+            yield
 
     # -- the data directory ---------------------------------------------------
 
@@ -62,6 +88,9 @@ class Store:
         file and committing its row, or between a commit and its unlinks).
         Returns how many of each it removed: {"tmp": n, "orphans": n}."""
         tmp = self.blobs.clear_tmp()
+        with transaction(self.db) as db:  # no reader outlives its process
+            db.execute("DELETE FROM read_leases")
+        self.garbage.release_lapsed()
         self.garbage.collect(force=True)
         referenced = self.referenced_files()
         orphans = [f for f in self.blobs.all_files() if f not in referenced]
@@ -260,24 +289,48 @@ class Store:
         `after`, skipping `offset`, at most `limit` (all when -1)."""
         return self.objects.segments(object_id, after=after, offset=offset, limit=limit)
 
-    def open_range(self, info: ObjectInfo, first: int, last: int) -> list[Span]:
-        """Open the data files holding bytes first..last (inclusive) of an
-        object; the caller closes them (close_spans). Opened now, they stay
-        readable even if the object is replaced meanwhile. Raises DataFileMissing."""
+    def open_range(self, info: ObjectInfo, first: int, last: int) -> OpenRange:
+        """Bytes first..last (inclusive) of an object version, to read even if
+        the version is replaced or deleted meanwhile (storage/reads.py). Call it
+        in the snapshot that looked the version up, then `await hold(...)` it;
+        the reader closes it (`await opened.close()`). Raises DataFileMissing
+        (the version went since the snapshot: look it up again),
+        TooManyOpenFiles."""
         return self.objects.open_range(info, first, last)
 
-    def read_range(self, info: ObjectInfo, first: int, last: int) -> AsyncIterator[bytes]:
-        """The bytes first..last (inclusive) of an object, in chunks read off
-        the event loop. Raises DataFileMissing, DataFileShort."""
-        return self.objects.read_range(info, first, last)
+    async def hold(self, opened: OpenRange) -> None:
+        """Make sure an open range stays readable: a range too large to open at
+        once is leased (on the writer thread). Raises DataFileMissing, with the
+        range closed, when its version went since the snapshot."""
+        if not opened.needs_lease:
+            return
+        lease_id = await self.call(self.garbage.lease, opened.object_id)
+        if lease_id is None:
+            await opened.close()
+            raise DataFileMissing()
+        opened.leased(lease_id, renew=lambda i: self.call(self.garbage.renew, i),
+                      end=lambda i: self.call(self.garbage.end_lease, i))
+
+    def read_range(self, opened: OpenRange) -> AsyncIterator[bytes]:
+        """The bytes of a held open range, in chunks read off the event loop
+        (the caller closes the range after). Raises DataFileShort."""
+        return self.objects.read_range(opened)
 
     def delete_object(self, bucket: str, key: str, version_id: str | None = None, *,
                       bypass_governance: bool = False) -> Deleted:
         """Unversioned bucket: the key goes. Versioned: a delete marker on top,
         or with version_id that version for good (a missing one is no error).
-        Raises NoSuchBucket, InvalidVersionId, ObjectLocked (retention or legal
-        hold; a GOVERNANCE retention yields to bypass_governance)."""
+        Raises NoSuchBucket,
+        InvalidVersionId, ObjectLocked (retention or legal hold; a GOVERNANCE
+        retention yields to bypass_governance)."""
         return self.objects.delete(bucket, key, version_id, bypass_governance=bypass_governance)
+
+    def delete_objects(self, bucket: str, targets: Sequence[tuple[str, str | None]], *,
+                       bypass_governance: bool = False) -> list[Deleted | StorageError]:
+        """DeleteObjects: each (key, version_id) deleted as delete_object does,
+        in one transaction; each key's outcome, Deleted or the error that kept
+        it (the others go on). Raises NoSuchBucket."""
+        return self.objects.delete_many(bucket, targets, bypass_governance=bypass_governance)
 
     def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
                      max_keys: int = 1000) -> Page[ObjectInfo]:
@@ -384,4 +437,5 @@ class Store:
         """Enforce every bucket's lifecycle rules (and the server-wide upload
         expiry, in seconds) once, acting on at most about `limit` items per
         kind. A lifecycle day lasts day_seconds (shorter in tests)."""
+        self.garbage.release_lapsed()  # what readers that died held back
         return self.lifecycle.sweep(now=now, day_seconds=day_seconds, upload_expiry=upload_expiry, limit=limit)

@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import AsyncIterable, Callable, Iterable, Sequence
 
-from .blobs import BlobStore
+from .blobs import Blob, BlobStore
 from .buckets import Buckets
-from .db import transaction
+from .db import Database, transaction
 from .digests import b64
 from .errors import (
     EntityTooSmall,
@@ -29,6 +29,7 @@ from .listing import list_page
 from .meta import ObjectMeta, UploadMeta
 from .models import ObjectInfo, Page, PartInfo, Segment, UploadInfo
 from .objects import ALWAYS, Objects, Verify, WriteCondition
+from .writer import Writer
 
 
 @dataclass
@@ -55,13 +56,14 @@ class Uploads:
     """The uploads and parts tables: multipart uploads in progress (and, for a
     repeated Complete, the last completed one of each key)."""
 
-    def __init__(self, db: sqlite3.Connection, blobs: BlobStore, garbage: Garbage, buckets: Buckets,
-                 objects: Objects) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, garbage: Garbage, buckets: Buckets,
+                 objects: Objects, writer: Writer) -> None:
         self.db = db
         self.blobs = blobs
         self.garbage = garbage
         self.buckets = buckets
         self.objects = objects
+        self.writer = writer
 
     def create(self, bucket: str, key: str, meta: UploadMeta) -> UploadInfo:
         """See Store.create_multipart_upload."""
@@ -85,14 +87,23 @@ class Uploads:
     async def put_part(self, bucket: str, key: str, upload_id: str, part_number: int,
                        body: AsyncIterable[bytes], *, size: int | None = None, max_size: int | None = None,
                        algorithms: Iterable[str] = (), verify: Verify | None = None) -> PartInfo:
-        """See Store.upload_part."""
+        """See Store.upload_part. The body streams to a data file on the event
+        loop's side; the commit runs on the writer thread."""
         self.get(bucket, key, upload_id)
         blob = await self.blobs.write(body, size=size, max_size=max_size, algorithms=algorithms)
         try:
             if verify is not None:
                 verify(blob)
-            part = PartInfo(part_number, blob.size, blob.md5, time.time(),
-                            {a: b64(d) for a, d in blob.digests.items()})
+        except BaseException:
+            self.blobs.delete([blob.file])
+            raise
+        return await self.writer.run(self.commit_part, bucket, key, upload_id, part_number, blob)
+
+    def commit_part(self, bucket: str, key: str, upload_id: str, part_number: int, blob: Blob) -> PartInfo:
+        """A written data file becomes the upload's part `part_number`, in one
+        transaction; if the upload is gone meanwhile, the file is deleted."""
+        part = PartInfo(part_number, blob.size, blob.md5, time.time(), {a: b64(d) for a, d in blob.digests.items()})
+        try:
             with transaction(self.db) as db:
                 self.get(bucket, key, upload_id)
                 old = db.execute("SELECT file FROM parts WHERE upload_id=? AND part_number=?",

@@ -9,7 +9,7 @@ import time
 from typing import Iterator
 
 from .buckets import Buckets
-from .db import transaction
+from .db import Database, transaction
 from .errors import NoObjectLockConfiguration, ObjectLocked, VersioningNotEnabled
 from .ids import check_version_id, created_at
 from .listing import list_page
@@ -23,7 +23,7 @@ class Versions:
     """Queries and changes across a key's versions: listing, Object Lock, and
     what lifecycle rules look for."""
 
-    def __init__(self, db: sqlite3.Connection, buckets: Buckets, objects: Objects) -> None:
+    def __init__(self, db: Database, buckets: Buckets, objects: Objects) -> None:
         self.db = db
         self.buckets = buckets
         self.objects = objects
