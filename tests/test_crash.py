@@ -306,6 +306,39 @@ def test_disk_full_is_a_clear_error_and_reads_go_on(small_disk: Path) -> None:
         srv.stop()
 
 
+def test_a_full_disk_still_lets_clients_free_space(small_disk: Path) -> None:
+    """Filled to the last byte: DeleteObject, DeleteObjects and AbortMultipartUpload still
+    work (a reserve file gives SQLite's log the room a delete needs), and free the space."""
+    data_dir = small_disk / "data"
+    srv = ServerProcess(data_dir, "--durability", "fsync", "--min-part-size", "1", "--no-access-log").start()
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket=BUCKET)
+        upload_id = c.create_multipart_upload(Bucket=BUCKET, Key="mp")["UploadId"]
+        c.upload_part(Bucket=BUCKET, Key="mp", UploadId=upload_id, PartNumber=1, Body=b"p" * 200_000)
+        filled, size = 0, 256 * 1024
+        while size:  # fill until not even one byte more fits (at most ~20 refusals)
+            try:
+                c.put_object(Bucket=BUCKET, Key=f"fill{filled}", Body=os.urandom(size))
+                filled += 1
+            except ClientError as e:
+                assert "disk is full" in e.response["Error"]["Message"]
+                size //= 2
+        assert filled >= 3
+        c.delete_object(Bucket=BUCKET, Key="fill0")
+        result = c.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "fill1"}, {"Key": "fill2"}]})
+        assert result.get("Errors", []) == [] and len(result["Deleted"]) == 2
+        c.abort_multipart_upload(Bucket=BUCKET, Key="mp", UploadId=upload_id)
+        listed = [o["Key"] for o in c.list_objects_v2(Bucket=BUCKET)["Contents"]]
+        assert listed == sorted(f"fill{i}" for i in range(3, filled))
+        assert c.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+        c.put_object(Bucket=BUCKET, Key="fits-again", Body=os.urandom(100_000))  # the space came back
+        report = fsck(data_dir)
+        assert report.returncode == 0, report.stdout
+    finally:
+        srv.stop()
+
+
 def test_unwritable_data_directory_is_a_clear_error_and_reads_go_on(tmp_path: Path) -> None:
     """tmp/ made immutable (chattr +i, which binds root too): no data file can be created."""
     data_dir = tmp_path / "data"

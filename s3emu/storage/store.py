@@ -26,6 +26,7 @@ from .meta import BucketConfig, LockRule, ObjectMeta, UploadMeta
 from .models import BucketInfo, ObjectInfo, Page, PartInfo, Segment, UploadInfo
 from .objects import ALWAYS, Deleted, Objects, Verify, WriteCondition
 from .reads import OpenRange
+from .reserve import Reserve
 from .uploads import ChecksumFinisher, CompletedPart, Uploads
 from .versions import Versions
 from .writer import Writer
@@ -55,6 +56,7 @@ class Store:
         self.db = Database(self.root / "meta.sqlite3", durable)
         self.blobs = BlobStore(self.root, durable)
         self.writer = Writer()
+        self.reserve = Reserve(self.root)
         self.garbage = Garbage(self.db, self.blobs)
         self.buckets = Buckets(self.db)
         self.objects = Objects(self.db, self.blobs, self.garbage, self.buckets, self.writer)
@@ -97,6 +99,7 @@ class Store:
         self.blobs.delete(orphans)
         if tmp or orphans:
             log.info("recovery removed %d temporary and %d orphaned data files", tmp, len(orphans))
+        self.reserve.refill()
         return {"tmp": tmp, "orphans": len(orphans)}
 
     def _reader(self) -> closing[sqlite3.Connection]:
@@ -320,17 +323,19 @@ class Store:
                       bypass_governance: bool = False) -> Deleted:
         """Unversioned bucket: the key goes. Versioned: a delete marker on top,
         or with version_id that version for good (a missing one is no error).
-        Raises NoSuchBucket,
+        Works on a full disk (storage/reserve.py). Raises NoSuchBucket,
         InvalidVersionId, ObjectLocked (retention or legal hold; a GOVERNANCE
         retention yields to bypass_governance)."""
-        return self.objects.delete(bucket, key, version_id, bypass_governance=bypass_governance)
+        return self.reserve.freeing(lambda: self.objects.delete(bucket, key, version_id,
+                                                                bypass_governance=bypass_governance))
 
     def delete_objects(self, bucket: str, targets: Sequence[tuple[str, str | None]], *,
                        bypass_governance: bool = False) -> list[Deleted | StorageError]:
         """DeleteObjects: each (key, version_id) deleted as delete_object does,
         in one transaction; each key's outcome, Deleted or the error that kept
-        it (the others go on). Raises NoSuchBucket."""
-        return self.objects.delete_many(bucket, targets, bypass_governance=bypass_governance)
+        it (the others go on). Works on a full disk. Raises NoSuchBucket."""
+        return self.reserve.freeing(lambda: self.objects.delete_many(bucket, targets,
+                                                                     bypass_governance=bypass_governance))
 
     def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
                      max_keys: int = 1000) -> Page[ObjectInfo]:
@@ -400,8 +405,9 @@ class Store:
         return self.uploads.list_parts(bucket, key, upload_id, marker=marker, max_parts=max_parts)
 
     def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
-        """Forget an upload in progress and its parts. Raises get_upload's errors."""
-        self.uploads.abort(bucket, key, upload_id)
+        """Forget an upload in progress and its parts; works on a full disk.
+        Raises get_upload's errors."""
+        self.reserve.freeing(lambda: self.uploads.abort(bucket, key, upload_id))
 
     def complete_multipart_upload(self, bucket: str, key: str, upload_id: str, parts: Sequence[CompletedPart], *,
                                   min_part_size: int, object_meta: ObjectMeta | None = None,
