@@ -72,9 +72,10 @@ def close_quietly(fds: list[int]) -> None:
 class OpenRange:
     """Bytes of one object version, held readable (see the module docstring).
     Read it with `next()` until it returns None, then `await close()`
-    (always, also on error). Files are opened and read in a worker thread,
-    so the event loop never waits on the disk; small pieces are read together,
-    so a 10,000-part object costs a few thread hops, not 10,000."""
+    (always, also on error). Files opened in the snapshot are handed out for
+    sendfile at once; the others are opened and read in a worker thread, so
+    the event loop never waits on the disk, small pieces together, so a
+    10,000-part object costs a few thread hops, not 10,000."""
 
     def __init__(self, blobs: BlobStore, object_id: int, pieces: list[Piece]) -> None:
         self.blobs = blobs
@@ -111,29 +112,41 @@ class OpenRange:
         self._renew, self._end = renew, end
 
     async def next(self, *, spans: bool = False) -> bytes | Span | None:
-        """The next bytes, up to READ_BYTES of them; with spans, a piece of at
-        least SENDFILE_BYTES comes as a Span (an open file and its range) for
-        sendfile instead. None at the end. Renews the lease when due. Raises
-        DataFileMissing, DataFileShort, TooManyOpenFiles."""
+        """The next bytes, up to READ_BYTES of them; with spans, a file opened
+        in the snapshot, or a piece of at least SENDFILE_BYTES, comes as a Span
+        (an open file and its range) for sendfile instead. None at the end.
+        Renews the lease when due. Raises DataFileMissing, DataFileShort,
+        TooManyOpenFiles."""
         if self._lease_id is not None and self._renew is not None \
                 and time.monotonic() - self._leased_at > LEASE_SECONDS / 2:
             await self._renew(self._lease_id)
             self._leased_at = time.monotonic()
+        if spans and self._index in self._open and self._pos == 0:
+            return self._span()  # open already: nothing to wait for (objects of OPEN_AT_ONCE parts or fewer)
+        if self._index == len(self.pieces):
+            self.close_files()
+            return None
         self._job = asyncio.get_running_loop().run_in_executor(None, self._take, spans)
         return await asyncio.shield(self._job)  # a cancelled caller still lets it finish before close()
+
+    def _span(self) -> Span:
+        i, piece = self._index, self.pieces[self._index]
+        if i - 1 in self._open:
+            self._finish(i - 1)  # the span handed out last time has been sent
+        self._index += 1
+        return Span(self._fd(i), piece.offset, piece.length)
 
     def _take(self, spans: bool) -> bytes | Span | None:
         """In a worker thread: see next()."""
         out = bytearray()
         while self._index < len(self.pieces) and len(out) < READ_BYTES:
             i, piece = self._index, self.pieces[self._index]
-            if self._pos == 0 and i - 1 in self._open:
-                self._finish(i - 1)  # the span handed out last time has been sent
-            if spans and piece.length >= SENDFILE_BYTES:
+            if spans and piece.length >= SENDFILE_BYTES and self._pos == 0:
                 if out:
                     break  # send what was read first
-                self._index += 1
-                return Span(self._fd(i), piece.offset, piece.length)
+                return self._span()
+            if self._pos == 0 and i - 1 in self._open:
+                self._finish(i - 1)
             want = min(piece.length - self._pos, READ_BYTES - len(out))
             data = os.pread(self._fd(i), want, piece.offset + self._pos)
             if len(data) < want:
