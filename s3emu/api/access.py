@@ -60,7 +60,8 @@ async def put_bucket_acl(req: S3Request) -> web.StreamResponse:
     owner = bucket_owner_id(req, bucket)
     grants = await _requested_acl(req, owner, owner)
     check_acl_allowed(bucket, grants, owner)
-    req.store.set_bucket_config(req.bucket, "acl", None if grants == [acl.user(owner, "FULL_CONTROL")] else grants)
+    stored = None if grants == [acl.user(owner, "FULL_CONTROL")] else grants
+    await req.store.call(req.store.set_bucket_config, req.bucket, "acl", stored)
     return empty_response()
 
 
@@ -94,7 +95,7 @@ async def put_object_acl(req: S3Request) -> web.StreamResponse:
     bucket_owner = bucket_owner_id(req, bucket)
     grants = await _requested_acl(req, owner, bucket_owner)
     check_acl_allowed(bucket, grants, bucket_owner)
-    req.store.put_object_acl(req.bucket, req.key, info.version_id, grants)
+    await req.store.call(req.store.put_object_acl, req.bucket, req.key, info.version_id, grants)
     return empty_response(headers={"x-amz-version-id": info.version_id} if version_id else None)
 
 
@@ -121,13 +122,13 @@ async def put_bucket_ownership_controls(req: S3Request) -> web.StreamResponse:
     if ownership == ENFORCED and "acl" in bucket.config \
             and not acl.only_owner_full_control(bucket.config["acl"], bucket_owner_id(req, bucket)):
         raise S3Error("InvalidBucketAclWithObjectOwnership")
-    req.store.set_bucket_config(req.bucket, "ownership", ownership)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "ownership", ownership)
     return empty_response()
 
 
 async def delete_bucket_ownership_controls(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.set_bucket_config(req.bucket, "ownership", None)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "ownership", None)
     return empty_response(204)
 
 
@@ -156,13 +157,13 @@ async def put_public_access_block(req: S3Request) -> web.StreamResponse:
     if any(isinstance(c.tag, str) and local(c) not in BLOCK_FLAGS for c in root):
         raise S3Error("MalformedXML")
     block = {flag: _flag(child_text(root, flag)) for flag in BLOCK_FLAGS}
-    req.store.set_bucket_config(req.bucket, "public_access_block", block)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "public_access_block", block)
     return empty_response()
 
 
 async def delete_public_access_block(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.set_bucket_config(req.bucket, "public_access_block", None)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "public_access_block", None)
     return empty_response(204)
 
 
@@ -185,7 +186,7 @@ async def put_bucket_policy(req: S3Request) -> web.StreamResponse:
     statements = policy.parse(text, req.bucket)
     if bucket.config.get("public_access_block", {}).get("BlockPublicPolicy") and policy.is_public(statements):
         raise S3Error("AccessDenied", "Access Denied")
-    req.store.set_bucket_config(req.bucket, "policy", text)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "policy", text)
     return empty_response(204)
 
 
@@ -199,7 +200,7 @@ async def get_bucket_policy(req: S3Request) -> web.StreamResponse:
 
 async def delete_bucket_policy(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.set_bucket_config(req.bucket, "policy", None)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "policy", None)
     return empty_response(204)
 
 

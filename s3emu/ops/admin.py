@@ -138,7 +138,8 @@ async def reset(ar: AdminRequest) -> web.StreamResponse:
     if ar.method != "POST":
         raise Problem(405, "use POST")
     bucket = ar.s3.query.get("bucket") or None
-    return json_response({"reset": bucket or "all", "buckets_removed": ar.s3.store.reset(bucket)})
+    store = ar.s3.store
+    return json_response({"reset": bucket or "all", "buckets_removed": await store.call(store.reset, bucket)})
 
 
 async def faults(ar: AdminRequest) -> web.StreamResponse:

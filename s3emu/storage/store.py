@@ -8,6 +8,7 @@ ETags are unquoted hex; checksums are base64 keyed by S3 algorithm name.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import sqlite3
 import time
@@ -152,9 +153,12 @@ class Store:
         with transaction(self.db) as db:
             objects = f"SELECT id FROM objects{where}"
             uploads = f"SELECT upload_id FROM uploads{where}"
-            self.garbage.discard(r[0] for r in db.execute(
-                f"SELECT file FROM segments WHERE object_id IN ({objects}) "
-                f"UNION ALL SELECT file FROM parts WHERE upload_id IN ({uploads})", args * 2))
+            segments = db.execute(f"SELECT object_id, file FROM segments WHERE object_id IN ({objects})"
+                                  " ORDER BY object_id", args).fetchall()
+            for object_id, rows in itertools.groupby(segments, key=lambda r: r[0]):
+                self.garbage.discard((r[1] for r in rows), object_id)  # a leased version's wait for its reader
+            self.garbage.discard(r[0] for r in db.execute(f"SELECT file FROM parts WHERE upload_id IN ({uploads})",
+                                                          args))
             db.execute(f"DELETE FROM segments WHERE object_id IN ({objects})", args)
             db.execute(f"DELETE FROM parts WHERE upload_id IN ({uploads})", args)
             db.execute(f"DELETE FROM objects{where}", args)
