@@ -4,12 +4,14 @@ than a read opens at once, and ids that are never handed out again."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import AsyncIterator
 
 import pytest
 
 from s3emu.storage import CompletedPart, Store
+from s3emu.storage.db import VERSION
 from s3emu.storage.errors import DataFileMissing
 from s3emu.storage.reads import OPEN_AT_ONCE
 
@@ -111,3 +113,18 @@ def test_object_ids_are_not_handed_out_again(store: Store) -> None:
     finally:
         store.close()
     assert len(set(ids)) == len(ids)
+
+
+def test_a_format_2_directory_gains_the_lease_tables(tmp_path: Path) -> None:
+    store = Store(tmp_path, durable=False)
+    store.close()
+    conn = sqlite3.connect(tmp_path / "meta.sqlite3")
+    conn.executescript("DROP TABLE read_leases; DROP TABLE held_garbage; PRAGMA user_version=2;")
+    conn.close()
+    store = Store(tmp_path, durable=False)
+    try:
+        tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"read_leases", "held_garbage"} <= tables
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 3
+    finally:
+        store.close()
