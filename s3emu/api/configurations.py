@@ -130,7 +130,8 @@ async def put_configuration(req: S3Request) -> web.StreamResponse:
     if find(tree, "Id") != config_id:
         raise S3Error(kind.id_mismatch)
     kind.check(tree)
-    if not req.store.put_bucket_config_entry(req.bucket, kind.item, config_id, tree, limit=LIMIT):
+    if not await req.store.call(req.store.put_bucket_config_entry, req.bucket, kind.item, config_id, tree,
+                                limit=LIMIT):
         raise S3Error("TooManyConfigurations")
     return empty_response(204)
 
@@ -146,7 +147,7 @@ async def get_configuration(req: S3Request) -> web.StreamResponse:
 async def delete_configuration(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     kind = _kind(req)
-    if not req.store.put_bucket_config_entry(req.bucket, kind.item, _id(req), None):
+    if not await req.store.call(req.store.put_bucket_config_entry, req.bucket, kind.item, _id(req), None):
         raise S3Error("NoSuchConfiguration")
     return empty_response(204)
 

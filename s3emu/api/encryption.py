@@ -51,7 +51,7 @@ def parse_configuration(body: bytes) -> sse.DefaultRule:
 async def put_bucket_encryption(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     body = await configuration_body(req, MAX_BODY, checksum_required=False)
-    req.store.set_bucket_config(req.bucket, "encryption", parse_configuration(body))
+    await req.store.call(req.store.set_bucket_config, req.bucket, "encryption", parse_configuration(body))
     return empty_response()
 
 
@@ -67,5 +67,5 @@ async def get_bucket_encryption(req: S3Request) -> web.StreamResponse:
 
 async def delete_bucket_encryption(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.set_bucket_config(req.bucket, "encryption", None)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "encryption", None)
     return empty_response(204)

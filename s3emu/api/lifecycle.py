@@ -273,7 +273,8 @@ async def get_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
 
 async def delete_bucket_lifecycle(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    await req.store.call(req.store.update_bucket_config, req.bucket, {"lifecycle": None, "transition_default_minimum_object_size": None})
+    await req.store.call(req.store.update_bucket_config, req.bucket,
+                         {"lifecycle": None, "transition_default_minimum_object_size": None})
     return empty_response(204)
 
 

@@ -41,7 +41,7 @@ async def restore_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
     body = await configuration_body(req, MAX_BODY, checksum_required=False)
     days, tier = parse_request(body)
-    _, restored = req.store.restore_object(req.bucket, req.key, req.param("versionId"), days, tier,
-                                           restore_seconds=req.config.restore_seconds,
-                                           day_seconds=req.config.lifecycle_day_seconds)
+    _, restored = await req.store.call(req.store.restore_object, req.bucket, req.key, req.param("versionId"), days,
+                                       tier, restore_seconds=req.config.restore_seconds,
+                                       day_seconds=req.config.lifecycle_day_seconds)
     return empty_response(200 if restored else 202)

@@ -60,7 +60,8 @@ async def _document(req: S3Request, root: str, schema: Schema) -> Tree:
 async def put_bucket_request_payment(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     payer = find(await _document(req, "RequestPaymentConfiguration", REQUEST_PAYMENT), "Payer")
-    req.store.set_bucket_config(req.bucket, "request_payment", None if payer == "BucketOwner" else payer)
+    stored = None if payer == "BucketOwner" else payer
+    await req.store.call(req.store.set_bucket_config, req.bucket, "request_payment", stored)
     return empty_response()
 
 
@@ -94,7 +95,7 @@ async def put_bucket_accelerate_configuration(req: S3Request) -> web.StreamRespo
     status = find(await _document(req, "AccelerateConfiguration", ACCELERATE), "Status")
     if status is None:
         raise malformed()
-    req.store.set_bucket_config(req.bucket, "accelerate", status)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "accelerate", status)
     return empty_response()
 
 
@@ -141,7 +142,7 @@ def _versioned(req: S3Request, arn: str) -> bool:
 async def put_bucket_replication(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     tree = _check_replication(req, await _document(req, "ReplicationConfiguration", REPLICATION))
-    req.store.set_bucket_config(req.bucket, "replication", tree)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "replication", tree)
     return empty_response()
 
 
@@ -155,6 +156,6 @@ async def get_bucket_replication(req: S3Request) -> web.StreamResponse:
 
 async def delete_bucket_replication(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.set_bucket_config(req.bucket, "replication", None)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "replication", None)
     return empty_response(204)
 

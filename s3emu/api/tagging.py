@@ -16,14 +16,14 @@ from .common import configuration_body, version_headers
 MAX_BODY = 64 * 1024
 
 
-def _on_version(req: S3Request, tags: tagging.Tags | None = None) -> ObjectInfo:
+async def _on_version(req: S3Request, tags: tagging.Tags | None = None) -> ObjectInfo:
     """The addressed version (re-tagged when tags is given). Its tags are
     the version's own: S3 answers 405 for a delete marker, current or not."""
     assert req.bucket is not None and req.key is not None
     try:
         if tags is None:
             return req.store.get_object(req.bucket, req.key, req.param("versionId"))
-        return req.store.put_object_tagging(req.bucket, req.key, req.param("versionId"), tags)
+        return await req.store.call(req.store.put_object_tagging, req.bucket, req.key, req.param("versionId"), tags)
     except DeleteMarkerHit as hit:
         raise S3Error("MethodNotAllowed", Method=req.http.method, ResourceType="DeleteMarker",
                       headers={"x-amz-delete-marker": "true", "x-amz-version-id": hit.marker_version_id}) from None
@@ -32,13 +32,13 @@ def _on_version(req: S3Request, tags: tagging.Tags | None = None) -> ObjectInfo:
 async def put_object_tagging(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     body = await configuration_body(req, MAX_BODY, checksum_required=False)
-    info = _on_version(req, tagging.parse_document(body, bucket=False))
+    info = await _on_version(req, tagging.parse_document(body, bucket=False))
     return empty_response(headers=version_headers(info))
 
 
 async def get_object_tagging(req: S3Request) -> web.StreamResponse:
     try:
-        info = _on_version(req)
+        info = await _on_version(req)
     except NoSuchKey:
         # S3 names the key with its bucket here
         raise S3Error("NoSuchKey", Key=f"{req.bucket}/{req.key}") from None
@@ -46,7 +46,7 @@ async def get_object_tagging(req: S3Request) -> web.StreamResponse:
 
 
 async def delete_object_tagging(req: S3Request) -> web.StreamResponse:
-    info = _on_version(req, {})
+    info = await _on_version(req, {})
     return empty_response(204, headers=version_headers(info))
 
 
@@ -54,7 +54,7 @@ async def put_bucket_tagging(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     body = await configuration_body(req, MAX_BODY, checksum_required=False)
     tags = tagging.parse_document(body, bucket=True)
-    req.store.set_bucket_config(req.bucket, "tags", tags or None)  # an empty TagSet removes them
+    await req.store.call(req.store.set_bucket_config, req.bucket, "tags", tags or None)  # an empty TagSet removes them
     return empty_response(204)
 
 
@@ -68,5 +68,5 @@ async def get_bucket_tagging(req: S3Request) -> web.StreamResponse:
 
 async def delete_bucket_tagging(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.set_bucket_config(req.bucket, "tags", None)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "tags", None)
     return empty_response(204)

@@ -12,6 +12,6 @@ from .store import Store
 from .uploads import ChecksumFinisher, CompletedPart, multipart_etag
 
 __all__ = ["BucketConfig", "BucketInfo", "ChecksumFinisher", "CompletedPart", "Deleted", "LockRule", "LockState",
-           "ObjectInfo", "ObjectMeta", "OpenRange", "Page", "PartInfo", "RestoreState", "Segment", "Span", "StorageError", "Store",
-           "UnsupportedDataDirectory", "UploadInfo", "UploadMeta", "WriteCondition", "multipart_etag",
-           "object_tags"]
+           "ObjectInfo", "ObjectMeta", "OpenRange", "Page", "PartInfo", "RestoreState", "Segment", "Span",
+           "StorageError", "Store", "UnsupportedDataDirectory", "UploadInfo", "UploadMeta", "WriteCondition",
+           "multipart_etag", "object_tags"]

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
