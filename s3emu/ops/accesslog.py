@@ -13,13 +13,15 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from ..http.request import S3Request
 from ..protocol.dates import iso8601
 from .admin import ADMIN_BUCKET
 from .metrics import METRICS
 from .recent import RECENT
 
 log = logging.getLogger("s3emu.access")
-S3_REQUEST = "s3emu.request"  # where dispatch leaves the S3Request on the aiohttp request
+# where dispatch leaves the S3Request on the aiohttp request
+S3_REQUEST = web.RequestKey("s3emu.request", S3Request)
 _V4_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 
