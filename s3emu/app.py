@@ -3,13 +3,14 @@ every S3 request takes: address -> route -> authenticate -> faults -> the
 operation's function, with every failure answered as S3's <Error> document."""
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
 
 from aiohttp import web
 from aiohttp.client_exceptions import ClientPayloadError
 
-from .api import OPERATIONS
+from .api import OPERATIONS, website
 from .api.cors import add_headers as add_cors_headers
 from .auth.access import authorize
 from .api.settings import request_charged
@@ -30,7 +31,7 @@ from .ops.metrics import METRICS, Metrics
 from .ops.reaper import reaper_context
 from .storage import StorageError, Store
 
-__all__ = ["CONFIG", "STORE", "dispatch", "make_app"]
+__all__ = ["CONFIG", "STORE", "dispatch", "make_app", "make_website_app", "website_dispatch"]
 
 log = logging.getLogger("s3emu")
 
@@ -43,6 +44,9 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
     req = S3Request(request, request.app[STORE], config, None, None, request.query)
     request[S3_REQUEST] = req  # for the access log
+    site_bucket = host_bucket(request.host, config.website_domains)
+    if site_bucket is not None:
+        return await _website(req, site_bucket)
     try:
         check_header_encoding(request.headers)
         req.bucket, req.key = split_path(request.raw_path, host_bucket(request.host, config.domains))
@@ -86,6 +90,47 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def website_dispatch(request: web.Request) -> web.StreamResponse:
+    """Answers one request to the website port: the Host names the bucket
+    (bucket.<website or S3 domain>, or the whole host name as with a CNAME);
+    an IP address or bare `localhost` takes it from the path's first segment."""
+    config = request.app[CONFIG]
+    req = S3Request(request, request.app[STORE], config, None, None, request.query)
+    request[S3_REQUEST] = req
+    bucket = host_bucket(request.host, [*config.website_domains, *config.domains])
+    if bucket is None:
+        name = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+        if name and name != "localhost" and not _is_ip(name):
+            bucket = name
+    if bucket is None:
+        try:
+            bucket, key = split_path(request.raw_path, None)
+        except S3Error:
+            bucket = None
+        if bucket is None:
+            return await _website(req, "")
+        req.bucket, req.key = bucket, key
+        return await _website(req, bucket, keep_key=True)
+    return await _website(req, bucket)
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+async def _website(req: S3Request, bucket: str, keep_key: bool = False) -> web.StreamResponse:
+    req.website, req.bucket = True, bucket
+    if not keep_key:
+        req.key = website.website_key(req.http.raw_path)
+    response = await website.serve(req, req.host_id)
+    stamp(response, req)
+    return response
+
+
 def stamp(response: web.StreamResponse, req: S3Request) -> None:
     """The headers S3 puts on every answer: both ids differ per request."""
     response.headers["x-amz-request-id"] = req.request_id
@@ -123,4 +168,14 @@ def make_app(config: Config, store: Store, metrics_dir: str | None = None) -> we
     if config.console:
         recent.install(app, config.data_dir)  # the console's "last requests"
     app.on_cleanup.append(_close_faults)
+    return app
+
+
+def make_website_app(config: Config, store: Store) -> web.Application:
+    """The website endpoint's application (config.website_port): anonymous page views only."""
+    app = web.Application(client_max_size=1024 ** 2, handler_args={"auto_decompress": False})
+    app[CONFIG] = config
+    app[STORE] = store
+    app[METRICS] = Metrics()
+    app.router.add_route("*", r"/{tail:[\s\S]*}", website_dispatch)
     return app

@@ -194,6 +194,16 @@ class Config:
               "[[accounts]] tables; env: a JSON list)", flag=False, factory=list)
     legacy_permissions: bool = setting(
         False, "new buckets as S3 made them before April 2023: ACLs enabled (ObjectWriter), no public access block")
+    website_port: Optional[Port] = setting(
+        None, "also serve website-configured buckets on this port, as S3's website endpoints (0 picks a free one)")
+    website_domains: list[str] = setting(
+        None, "bucket.DOMAIN reaches the website endpoint on either port; flag repeatable, env comma-separated",
+        flag=False, factory=lambda: ["s3-website.localhost"])
+    notification_targets: dict[str, str] = setting(
+        None, "event notification destinations: ARN -> http(s) webhook URL or file path (config file: a "
+              "[notification_targets] table; env: a JSON object)", flag=False, factory=dict)
+    notification_max_backoff: Seconds = setting(60.0, "longest wait between retries of a failed event delivery")
+    logging_flush_interval: Seconds = setting(60.0, "how often bucket server access logs are written to their targets")
 
     def default_account(self) -> Account:
         """The account the `credentials` keys belong to."""
@@ -291,6 +301,7 @@ def build(values: Mapping[str, Any], origins: Mapping[str, str]) -> Config:
     if problems:
         raise ConfigError(problems)
     config.domains = [d.strip(". ").lower() for d in config.domains if d.strip(". ")]
+    config.website_domains = [d.strip(". ").lower() for d in config.website_domains if d.strip(". ")]
     return config
 
 
@@ -407,8 +418,14 @@ def _from_env(environ: Mapping[str, str], values: dict[str, Any], origins: dict[
 
 def _env_value(name: str, raw: str) -> Any:
     """A variable's text as the setting's value: lists comma-separated, tables as JSON."""
-    if name == "domains":
+    if name in ("domains", "website_domains"):
         return [d.strip() for d in raw.split(",")]
+    if name == "notification_targets":
+        try:
+            value = json.loads(raw)
+        except ValueError as e:
+            raise ValueError(f"not valid JSON: {e}") from None
+        return value
     if name in ("faults", "buckets", "accounts"):
         if raw.startswith(("[", "{")):
             try:

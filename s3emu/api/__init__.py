@@ -26,6 +26,7 @@ from . import (
     settings,
     tagging,
     versioning,
+    website,
 )
 
 __all__ = ["OPERATIONS", "Handler"]
@@ -62,6 +63,7 @@ OPERATIONS: Final[Mapping[Op, Handler]] = {
     Op.DeleteBucketMetricsConfiguration: configurations.delete_configuration,
     Op.DeleteBucketReplication: settings.delete_bucket_replication,
     Op.DeleteBucketTagging: tagging.delete_bucket_tagging,
+    Op.DeleteBucketWebsite: website.delete_bucket_website,
     Op.DeleteObject: objects.delete_object,
     Op.DeleteObjectTagging: tagging.delete_object_tagging,
     Op.DeleteObjects: objects.delete_objects,
@@ -78,6 +80,7 @@ OPERATIONS: Final[Mapping[Op, Handler]] = {
     Op.GetBucketRequestPayment: settings.get_bucket_request_payment,
     Op.GetBucketTagging: tagging.get_bucket_tagging,
     Op.GetBucketVersioning: versioning.get_bucket_versioning,
+    Op.GetBucketWebsite: website.get_bucket_website,
     Op.GetObject: objects.get_object,
     Op.GetObjectAttributes: attributes.get_object_attributes,
     Op.GetObjectLegalHold: objectlock.get_object_legal_hold,
@@ -110,6 +113,7 @@ OPERATIONS: Final[Mapping[Op, Handler]] = {
     Op.PutBucketRequestPayment: settings.put_bucket_request_payment,
     Op.PutBucketTagging: tagging.put_bucket_tagging,
     Op.PutBucketVersioning: versioning.put_bucket_versioning,
+    Op.PutBucketWebsite: website.put_bucket_website,
     Op.PutObject: objects.put_object,
     Op.PutObjectLegalHold: objectlock.put_object_legal_hold,
     Op.PutObjectLockConfiguration: objectlock.put_object_lock_configuration,

@@ -32,6 +32,7 @@ class S3Request:
     # query parameters that stand for headers, see auth.verify)
     header_override: CIMultiDictProxy[str] | None = None
     continued: bool = False  # `100 Continue` was sent (http.body.invite_body)
+    website: bool = False  # a request to the website endpoint (anonymous page views)
 
     @property
     def access_key(self) -> str | None:

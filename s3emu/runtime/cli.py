@@ -46,6 +46,9 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     p.add_argument("--domain", action="append", dest="domains", metavar="DOMAIN",
                    help="bucket.DOMAIN addresses a bucket (virtual-hosted style); repeatable, replaces the "
                         "configured list (default: localhost; env S3EMU_DOMAINS, comma-separated)")
+    p.add_argument("--website-domain", action="append", dest="website_domains", metavar="DOMAIN",
+                   help="bucket.DOMAIN reaches the website endpoint (on either port); repeatable, replaces the "
+                        "configured list (default: s3-website.localhost; env S3EMU_WEBSITE_DOMAINS, comma-separated)")
     p.add_argument("--access-key", help="the access key clients sign with; with --secret-key, replaces the "
                                         "configured credentials (default: s3emu, or AWS_ACCESS_KEY_ID if set; "
                                         "env S3EMU_ACCESS_KEY)")
@@ -111,8 +114,11 @@ def banner(config: Config, endpoint: str) -> str:
             f"aws --endpoint-url {endpoint} --region {config.region} s3 ls")
 
 
-def announce(config: Config, endpoint: str, ready_file: str | None) -> None:
-    """The ready banner, printed once (by the parent alone with --workers), then the ready file."""
+def announce(config: Config, endpoint: str, ready_file: str | None, website: str | None = None) -> None:
+    """The ready banner, printed once (by the parent alone with --workers), then the ready file;
+    the website endpoint's URL first when config.website_port is set."""
+    if website:
+        print(f"s3emu website endpoint on {website}", flush=True)
     print(banner(config, endpoint), flush=True)
     log.debug("s3emu ready on %s", endpoint)
     if ready_file:
@@ -122,7 +128,7 @@ def announce(config: Config, endpoint: str, ready_file: str | None) -> None:
 async def serve(config: Config, ready_file: str | None = None) -> None:
     """Run the server until SIGINT/SIGTERM, then finish in-flight requests and stop."""
     running = await launch.start(config)
-    announce(config, running.endpoint, ready_file)
+    announce(config, running.endpoint, ready_file, running.website_endpoint)
     try:
         await launch.until_signalled()
     finally:
@@ -161,7 +167,8 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         launch.check(config)
         if config.workers > 1:
-            status = workers.run(config, config.workers, lambda url: announce(config, url, args.ready_file))
+            status = workers.run(config, config.workers,
+                                 lambda url, site: announce(config, url, args.ready_file, site))
             remove_ready_file(args.ready_file)
             return status
         launch.run(serve(config, args.ready_file))

@@ -15,7 +15,7 @@ from typing import Any, Callable, Coroutine, TypeVar
 from aiohttp import web
 
 from .. import tls
-from ..app import make_app
+from ..app import make_app, make_website_app
 from ..config import Config
 from ..ops import accesslog
 from ..ops import faults
@@ -66,10 +66,14 @@ class Running:
     runner: web.AppRunner
     store: Store
     endpoint: str
+    website: web.AppRunner | None = None
+    website_endpoint: str | None = None  # the website port's URL, when config.website_port is set
 
     async def stop(self) -> None:
         """Finishes requests in flight, then closes the store."""
         try:
+            if self.website is not None:
+                await self.website.cleanup()
             await self.runner.cleanup()
         finally:
             self.store.close()
@@ -145,24 +149,43 @@ async def start(config: Config, *, shutdown_timeout: float = 10.0, recover: bool
             store.recover()
             reset_faults(config)
             await buckets.create(store, config)
-        # aiohttp closes a connection whose request headers are not all in within keepalive_timeout
-        # of its opening or of its previous response, and discards a body nobody read (a refused
-        # upload's) for at most lingering_time before closing
-        runner = web.AppRunner(make_app(config, store, metrics_dir), access_log=accesslog.log,
-                               access_log_class=accesslog.AccessLogger, shutdown_timeout=shutdown_timeout,
-                               keepalive_timeout=config.request_header_timeout,
-                               lingering_time=min(10.0, config.request_idle_timeout))
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port or None,
-                              ssl_context=ssl_context).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
+        runner = await _listen(make_app(config, store, metrics_dir), config, config.port, ssl_context,
+                               reuse_port, shutdown_timeout)
     except BaseException:
         store.close()
         raise
+    running = Running(runner, store, _url(config, runner))
+    if config.website_port is not None:
+        try:
+            running.website = await _listen(make_website_app(config, store), config, config.website_port,
+                                            ssl_context, reuse_port, shutdown_timeout)
+        except BaseException:
+            await running.stop()
+            raise
+        running.website_endpoint = _url(config, running.website)
+    return running
+
+
+async def _listen(app: web.Application, config: Config, port: int, ssl_context: Any, reuse_port: bool,
+                  shutdown_timeout: float) -> web.AppRunner:
+    """A runner serving `app` on config.host:port, with the access log."""
+    # aiohttp closes a connection whose request headers are not all in within keepalive_timeout
+    # of its opening or of its previous response, and discards a body nobody read (a refused
+    # upload's) for at most lingering_time before closing
+    runner = web.AppRunner(app, access_log=accesslog.log, access_log_class=accesslog.AccessLogger,
+                           shutdown_timeout=shutdown_timeout, keepalive_timeout=config.request_header_timeout,
+                           lingering_time=min(10.0, config.request_idle_timeout))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, config.host, port, reuse_port=reuse_port or None, ssl_context=ssl_context).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
+
+
+def _url(config: Config, runner: web.AppRunner) -> str:
     host, port = runner.addresses[0][:2]
     if ":" in host:
         host = f"[{host}]"  # an IPv6 address
-    return Running(runner, store, f"{tls.scheme(config.tls_cert)}://{host}:{port}")
+    return f"{tls.scheme(config.tls_cert)}://{host}:{port}"

@@ -136,7 +136,7 @@ class _Workers:
         return status
 
 
-def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: float = 30.0) -> int:
+def run(config: Config, workers: int, on_ready: Callable[[str, str | None], None], timeout: float = 30.0) -> int:
     """Run `workers` processes until SIGINT/SIGTERM, replacing any that dies;
     returns an exit status. ValueError where processes cannot share a port (Windows)."""
     if not hasattr(os, "fork") or not hasattr(socket, "SO_REUSEPORT"):
@@ -150,10 +150,13 @@ def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: 
     finally:
         store.close()
     launch.reset_faults(config)
-    reserved = None
+    reserved: list[socket.socket] = []
     if config.port == 0:
-        reserved = _reserve_port(config.host)
-        config = replace(config, port=reserved.getsockname()[1])
+        reserved.append(_reserve_port(config.host))
+        config = replace(config, port=reserved[-1].getsockname()[1])
+    if config.website_port == 0:
+        reserved.append(_reserve_port(config.host))
+        config = replace(config, website_port=reserved[-1].getsockname()[1])
     ready_r, ready_w = os.pipe()
     # the workers' metrics, added up at each scrape: a new, empty directory for this run
     metrics_dir = tempfile.mkdtemp(prefix="s3emu-metrics-")
@@ -174,13 +177,15 @@ def run(config: Config, workers: int, on_ready: Callable[[str], None], timeout: 
     host = f"[{config.host}]" if ":" in config.host else config.host
     status = 0
     if ready == workers:
-        on_ready(f"{tls.scheme(config.tls_cert)}://{host}:{config.port}")
+        scheme = tls.scheme(config.tls_cert)
+        on_ready(f"{scheme}://{host}:{config.port}",
+                 None if config.website_port is None else f"{scheme}://{host}:{config.website_port}")
     else:
         log.error("only %d of %d workers started", ready, workers)
         group.stop()
         status = 1
     status = group.supervise() or status
-    if reserved is not None:
-        reserved.close()
+    for sock in reserved:
+        sock.close()
     shutil.rmtree(metrics_dir, ignore_errors=True)
     return status

@@ -1,0 +1,195 @@
+"""Static website hosting: Put/Get/DeleteBucketWebsite, and the website
+endpoint that serves configured buckets to anonymous browsers as S3's
+`bucket.s3-website-<region>.amazonaws.com` endpoints do (GET and HEAD only,
+index and error documents, redirects, HTML error pages)."""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from ..http.body import read_small
+from ..http.errors import S3Error
+from ..http.request import S3Request
+from ..http.responses import SpansResponse, empty_response, xml_response
+from ..protocol import checksums, website
+from ..protocol.headers import check_read_conditions, object_headers, parse_range
+from ..storage import ObjectInfo, StorageError
+
+MAX_BODY = 128 * 1024
+NO_WEBSITE = "The specified bucket does not have a website configuration"
+REDIRECT_HEADER = "x-amz-website-redirect-location"
+
+
+# -- the configuration ------------------------------------------------------------------------------
+
+async def put_bucket_website(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None
+    req.store.get_bucket(req.bucket)
+    body = await read_small(req, MAX_BODY)
+    checksums.check_document(req.headers, req.auth, body)
+    req.store.set_bucket_config(req.bucket, "website", website.parse_configuration(body))
+    return empty_response()
+
+
+async def get_bucket_website(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None
+    config = req.store.get_bucket(req.bucket).config.get("website")
+    if config is None:
+        raise S3Error("NoSuchWebsiteConfiguration", NO_WEBSITE, status=404, BucketName=req.bucket)
+    return xml_response("WebsiteConfiguration", website.render_configuration(config))
+
+
+async def delete_bucket_website(req: S3Request) -> web.StreamResponse:
+    assert req.bucket is not None
+    req.store.set_bucket_config(req.bucket, "website", None)
+    return empty_response(204)
+
+
+# -- the website endpoint --------------------------------------------------------------------------
+
+def anonymous_read_allowed(req: S3Request, info: ObjectInfo) -> bool:
+    """Whether an anonymous website visitor may read this object version.
+
+    The single place the website endpoint asks about access. Until bucket
+    ACLs, bucket policies and public access blocks exist, every object of a
+    website-configured bucket is readable, as if the bucket were public;
+    access control replaces this with S3's evaluation for an anonymous GetObject."""
+    return True
+
+
+class _Redirect(Exception):
+    def __init__(self, status: int, location: str) -> None:
+        self.status, self.location = status, location
+
+
+async def serve(req: S3Request, host_id: str) -> web.StreamResponse:
+    """Answer one website request: req.bucket is the bucket the Host names,
+    req.key the decoded path without its leading slash (None for `/`)."""
+    try:
+        return await _serve(req)
+    except _Redirect as r:
+        return empty_response(r.status, {"Location": r.location})
+    except S3Error as err:
+        return _error_response(req, err, host_id)
+
+
+async def _serve(req: S3Request) -> web.StreamResponse:
+    method = req.http.method
+    if method not in ("GET", "HEAD"):
+        raise S3Error("MethodNotAllowed", Method=method, ResourceType="OBJECT")
+    assert req.bucket is not None
+    config = _website(req)
+    if "RedirectAllRequestsTo" in config:
+        raise _Redirect(301, website.redirect_all_location(config, req.http.raw_path, req.http.scheme))
+    key = req.key or ""
+    _route(req, config, key, None)
+    try:
+        return await _document(req, _lookup(req, config, key), 200)
+    except S3Error as err:
+        if err.status not in (403, 404):
+            raise
+        _route(req, config, key, err.status)
+        if "ErrorDocument" not in config:
+            raise
+        return await _error_document(req, config["ErrorDocument"], err)
+
+
+def _website(req: S3Request) -> website.Website:
+    assert req.bucket is not None
+    try:
+        bucket = req.store.get_bucket(req.bucket)
+    except StorageError as err:
+        raise S3Error.from_storage(err) from None
+    config = bucket.config.get("website")
+    if config is None:
+        raise S3Error("NoSuchWebsiteConfiguration", NO_WEBSITE, status=404, BucketName=req.bucket)
+    return config
+
+
+def _route(req: S3Request, config: website.Website, key: str, error_status: int | None) -> None:
+    rule = website.matching_rule(config, key, error_status)
+    if rule is not None:
+        raise _Redirect(*website.rule_redirect(rule, key, req.http.scheme, req.http.host))
+
+
+def _get(req: S3Request, key: str) -> ObjectInfo:
+    """The key's current version, if an anonymous visitor may read it:
+    NoSuchKey (404) or AccessDenied (403) otherwise."""
+    assert req.bucket is not None
+    try:
+        info = req.store.get_object(req.bucket, key)
+    except StorageError:
+        raise S3Error("NoSuchKey", Key=key) from None
+    if not anonymous_read_allowed(req, info):
+        raise S3Error("AccessDenied")
+    return info
+
+
+def _lookup(req: S3Request, config: website.Website, key: str) -> ObjectInfo:
+    """The object a path names: `/` and `folder/` name their index document;
+    `folder` without its slash is sent to `folder/` when that has one."""
+    index = config["IndexDocument"]
+    if key == "" or key.endswith("/"):
+        return _get(req, key + index)
+    try:
+        return _get(req, key)
+    except S3Error as err:
+        if err.code == "NoSuchKey":
+            try:
+                _get(req, f"{key}/{index}")
+            except S3Error:
+                raise err from None
+            raise _Redirect(302, f"/{req.http.raw_path.lstrip('/').split('?', 1)[0]}/") from None
+        raise
+
+
+async def _document(req: S3Request, info: ObjectInfo, status: int) -> web.StreamResponse:
+    """An object as a web page (or its redirect, when it has one)."""
+    location = info.meta.get("headers", {}).get(REDIRECT_HEADER)
+    if location:
+        raise _Redirect(301, location)
+    headers = object_headers(info)
+    headers.pop(REDIRECT_HEADER, None)
+    first, last = 0, info.size - 1
+    if status == 200:
+        check_read_conditions(req.headers, info)
+        byte_range = parse_range(req.headers.get("Range"), info.size)
+        if byte_range is not None:
+            (first, last), status = byte_range, 206
+            headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
+    if req.http.method == "HEAD" or info.size == 0:
+        resp = web.StreamResponse(status=status, headers=headers)
+        resp.content_length = last - first + 1 if info.size else 0
+        return resp
+    return SpansResponse(req.store.open_range(info, first, last), status=status, headers=headers)
+
+
+async def _error_document(req: S3Request, key: str, err: S3Error) -> web.StreamResponse:
+    """The bucket's error document, sent with the status of `err`; when it
+    cannot be read, S3's page for `err` says why."""
+    try:
+        info = _get(req, key)
+    except S3Error as doc_err:
+        raise _WithDocumentError(err, doc_err) from None
+    return await _document(req, info, err.status)
+
+
+class _WithDocumentError(S3Error):
+    def __init__(self, err: S3Error, document_error: S3Error) -> None:
+        super().__init__(err.code, err.message, status=err.status, headers=err.headers, **err.fields)
+        self.document_error = document_error
+
+
+def _error_response(req: S3Request, err: S3Error, host_id: str) -> web.StreamResponse:
+    if err.status == 304 or req.http.method == "HEAD":
+        return web.Response(status=err.status, headers=err.headers)
+    body = website.error_page(err, req.request_id, host_id, getattr(err, "document_error", None))
+    return web.Response(status=err.status, body=body, headers=err.headers, content_type="text/html",
+                        charset="utf-8")
+
+
+def website_key(raw_path: str) -> str | None:
+    """The key a website path names (decoded; None for `/`)."""
+    path = raw_path.split("?", 1)[0]
+    return unquote(path[1:]) if len(path) > 1 else None
