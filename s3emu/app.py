@@ -28,6 +28,8 @@ from .ops import admin, recent
 from .ops.accesslog import S3_REQUEST
 from .ops.faults import FAULTS, FaultSet, inject
 from .ops.metrics import METRICS, Metrics
+from .ops.notifications import deliverer_context
+from .ops.serverlog import delivery_context
 from .ops.reaper import reaper_context
 from .storage import StorageError, Store
 
@@ -126,7 +128,7 @@ async def _website(req: S3Request, bucket: str, keep_key: bool = False) -> web.S
     req.website, req.bucket = True, bucket
     if not keep_key:
         req.key = website.website_key(req.http.raw_path)
-    response = await website.serve(req, req.host_id)
+    response = await website.serve(req)
     stamp(response, req)
     return response
 
@@ -167,6 +169,8 @@ def make_app(config: Config, store: Store, metrics_dir: str | None = None) -> we
     app.cleanup_ctx.append(reaper_context(CONFIG, STORE))  # lifecycle rules and upload expiry
     if config.console:
         recent.install(app, config.data_dir)  # the console's "last requests"
+    app.cleanup_ctx.append(deliverer_context(CONFIG, STORE))  # event notifications
+    app.cleanup_ctx.append(delivery_context(CONFIG, STORE))  # bucket logging
     app.on_cleanup.append(_close_faults)
     return app
 
@@ -178,4 +182,5 @@ def make_website_app(config: Config, store: Store) -> web.Application:
     app[STORE] = store
     app[METRICS] = Metrics()
     app.router.add_route("*", r"/{tail:[\s\S]*}", website_dispatch)
+    app.cleanup_ctx.append(delivery_context(CONFIG, STORE))  # bucket logging
     return app

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Any, Iterator
+import time
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -22,6 +23,16 @@ def empty_bucket(client: Any, bucket: str) -> None:
         for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
             client.delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
     client.delete_bucket(Bucket=bucket)
+
+
+def eventually(check: Callable[[], bool], seconds: float = 20.0, step: float = 0.05) -> bool:
+    """Poll until check() holds: bounded in time and count."""
+    deadline = time.monotonic() + seconds
+    for _ in range(int(seconds / step)):
+        if check() or time.monotonic() > deadline:
+            break
+        time.sleep(step)
+    return check()
 
 
 def fresh_bucket_name(prefix: str = "t") -> str:

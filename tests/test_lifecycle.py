@@ -7,12 +7,12 @@ import email.utils
 import re
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import fresh_bucket_name
+from conftest import eventually, fresh_bucket_name
 from rawhttp import md5_header, request
 from server import ServerProcess
 
@@ -49,15 +49,6 @@ def b(c: Any) -> str:
     c.create_bucket(Bucket=name)
     return name
 
-
-def eventually(check: Callable[[], bool], seconds: float = 15.0) -> bool:
-    """Poll until check() holds: bounded in time and count."""
-    deadline = time.monotonic() + seconds
-    for _ in range(int(seconds / 0.1)):
-        if check() or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    return check()
 
 
 def error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:

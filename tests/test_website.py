@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from botocore.exceptions import ClientError
 
+import s3emu
+
 from conftest import empty_bucket, fresh_bucket_name
 from server import ServerProcess
 
@@ -224,3 +226,14 @@ def test_website_port_addressing(c: Any, b: str, site_port: int) -> None:
     assert fetch(site_port, f"/{b}/", f"127.0.0.1:{site_port}")[::2] == (200, b"home")  # path style on an IP
     assert fetch(site_port, "/", b)[::2] == (200, b"home")  # the Host is the bucket, as with a CNAME
     assert fetch(site_port, "/", f"{b}.localhost")[::2] == (200, b"home")
+
+
+def test_embedded_server_website_port() -> None:
+    with s3emu.serve(website_port=0) as server:
+        c = server.client()
+        c.create_bucket(Bucket="embedded-site")
+        put_page(c, "embedded-site", "index.html", "home")
+        c.put_bucket_website(Bucket="embedded-site", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+        assert server.website_url is not None and server.website_url != server.endpoint_url
+        port = int(server.website_url.rsplit(":", 1)[1])
+        assert fetch(port, "/", site("embedded-site"))[::2] == (200, b"home")

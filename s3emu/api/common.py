@@ -15,6 +15,7 @@ from ..access.principals import Directory, Principal, directory_for
 from ..http.body import read_small
 from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
+from ..ops.notifications import emit, wake_deliverer
 from ..protocol import checksums, sse
 from ..protocol.dates import http_date, parse_iso8601
 from ..protocol.headers import check_read_conditions, object_meta, parse_etags, reported_version_id, storage_class
@@ -478,3 +479,25 @@ def object_grants(req: S3Request, bucket: BucketInfo, meta: ObjectMeta) -> list[
     if bucket.config.get("ownership") == ENFORCED or "acl" not in meta:
         return [acl.user(owner, "FULL_CONTROL")]
     return meta["acl"]
+
+
+def notify(req: S3Request, event: str, key: str, info: ObjectInfo | None = None, *, version_id: str | None = None,
+           etag: str | None = None, extra: dict[str, Any] | None = None) -> None:
+    """Emit the S3 event notification `event` for what this request did to
+    `key` of req.bucket: its name without "s3:" ("ObjectCreated:Put",
+    "ObjectRemoved:Delete", "ObjectRemoved:DeleteMarkerCreated",
+    "ObjectRestore:Post", "ObjectTagging:Put", "ObjectTagging:Delete",
+    "ObjectAcl:Put", ...). `info` is the version written or touched (its size,
+    ETag and version id go into the message); `extra` adds top-level record
+    fields (glacierEventData...). Call it after the change is stored: the
+    message goes to the store's outbox and is delivered in the background."""
+    assert req.bucket is not None
+    size = None
+    if info is not None:
+        size, etag = info.size, info.etag
+        version_id = reported_version_id(info)
+    principal = f"AWS:{req.access_key}" if req.access_key else "Anonymous"
+    if emit(req.store, req.config, event, req.bucket, key, request_id=req.request_id, host_id=req.host_id,
+            principal=principal, source_ip=req.http.remote or "", size=size, etag=etag, version_id=version_id,
+            extra=extra):
+        wake_deliverer(req.http.app)

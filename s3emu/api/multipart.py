@@ -25,6 +25,7 @@ from .common import (
     listing_query,
     new_version_headers,
     new_version_meta,
+    notify,
     open_copy_source,
     owner_of_objects,
     stored_owner,
@@ -184,6 +185,7 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
     info = await req.store.call(req.store.complete_multipart_upload, req.bucket, req.key, _upload_id(req), parts,
                                 min_part_size=req.config.min_part_size, expected_size=expected_size,
                                 condition=condition, checksum=finish)
+    await notify(req, "ObjectCreated:CompleteMultipartUpload", req.key, info)
     location = f"{req.http.scheme}://{req.http.host}/{req.bucket}/{quote(req.key, safe='/')}"
     return xml_response("CompleteMultipartUploadResult", [
         ("Location", location), ("Bucket", req.bucket), ("Key", req.key), ("ETag", f'"{info.etag}"'),

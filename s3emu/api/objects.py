@@ -35,6 +35,7 @@ from .common import (
     expiration_headers,
     new_version_headers,
     new_version_meta,
+    notify,
     open_copy_source,
     version_headers,
     write_conditions,
@@ -43,6 +44,7 @@ from .common import (
 )
 
 MAX_DELETE_KEYS = 1000
+EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"  # the ETag S3 gives a delete marker in event messages
 
 
 
@@ -64,6 +66,7 @@ async def put_object(req: S3Request) -> web.StreamResponse:
     verify = checksums.write_verifier(req.auth, md5, asked)
     info = await req.store.put_object(req.bucket, req.key, payload(req), meta=meta, size=size,
                                       algorithms=[algorithm], verify=verify, condition=condition)
+    await notify(req, "ObjectCreated:Put", req.key, info)
     return empty_response(headers={"ETag": f'"{info.etag}"', **new_version_headers(info),
                                    **checksums.object_headers(info), **sse.response_headers(info.meta),
                                    **expiration_headers(req, info)})
@@ -144,6 +147,7 @@ async def delete_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
     deleted = await req.store.call(req.store.delete_object, req.bucket, req.key, req.param("versionId"),
                                    bypass_governance=bypass_governance(req))
+    await notify_deleted(req, req.key, deleted)
     headers = {}
     if deleted.delete_marker:
         headers["x-amz-delete-marker"] = "true"
@@ -189,12 +193,22 @@ async def delete_objects(req: S3Request) -> web.StreamResponse:
                 err = S3Error("NoSuchVersion")
             results.append(("Error", [("Key", key), ("VersionId", version_id), ("Code", err.code),
                                       ("Message", err.message)]))
-        elif not quiet:
+            continue
+        await notify_deleted(req, key, outcome)
+        if not quiet:
             results.append(("Deleted", [
                 ("Key", key), ("VersionId", version_id),
                 ("DeleteMarker", True if outcome.delete_marker else None),
                 ("DeleteMarkerVersionId", outcome.version_id if outcome.delete_marker else None)]))
     return xml_response("DeleteResult", results)
+
+
+async def notify_deleted(req: S3Request, key: str, deleted: Deleted) -> None:
+    """ObjectRemoved:DeleteMarkerCreated or ObjectRemoved:Delete, as the delete did."""
+    if deleted.delete_marker:
+        await notify(req, "ObjectRemoved:DeleteMarkerCreated", key, version_id=deleted.version_id, etag=EMPTY_MD5)
+    else:
+        await notify(req, "ObjectRemoved:Delete", key, version_id=deleted.version_id)
 
 
 def verbatim_text(elem: Any, name: str) -> str | None:
@@ -229,6 +243,7 @@ async def copy_object(req: S3Request) -> web.StreamResponse:
                                           condition=write_conditions(req))  # on the destination, as PutObject
     finally:
         await opened.close()
+    await notify(req, "ObjectCreated:Copy", req.key, info)
     headers = {**version_headers(info), **copy_source_headers(req, source), **sse.response_headers(info.meta),
                **expiration_headers(req, info)}
     found = checksums.stored(info.meta)

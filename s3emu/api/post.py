@@ -28,7 +28,7 @@ from ..http.xml import child_text, children, parse
 from ..protocol import checksums, postpolicy, sse
 from ..protocol.headers import object_meta
 from ..storage import ObjectMeta
-from .common import encrypt, version_headers, write_ownership
+from .common import encrypt, notify, version_headers, write_ownership
 
 MAX_FIELDS = 20 * 1024  # S3's limit on the form fields before the file
 CHUNK = 256 * 1024
@@ -238,6 +238,7 @@ async def post_object(req: S3Request) -> web.StreamResponse:
     info = await req.store.put_object(req.bucket, key, _file_chunks(part, low, limit, req.config.request_idle_timeout),
                                       meta=meta, algorithms=[algorithm],
                                       verify=checksums.write_verifier(None, None, asked))
+    await notify(req, "ObjectCreated:Post", key, info)
     etag = f'"{info.etag}"'
     location = _location(req, key)
     out = {"ETag": etag, "Location": location, **version_headers(info), **checksums.object_headers(info),

@@ -8,16 +8,15 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from ..http.body import read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import SpansResponse, empty_response, xml_response
-from ..protocol import checksums, website
+from ..protocol import website
 from ..protocol.headers import check_read_conditions, object_headers, parse_range
 from ..storage import ObjectInfo, StorageError
+from .common import configuration_body
 
 MAX_BODY = 128 * 1024
-NO_WEBSITE = "The specified bucket does not have a website configuration"
 REDIRECT_HEADER = "x-amz-website-redirect-location"
 
 
@@ -25,9 +24,7 @@ REDIRECT_HEADER = "x-amz-website-redirect-location"
 
 async def put_bucket_website(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.get_bucket(req.bucket)
-    body = await read_small(req, MAX_BODY)
-    checksums.check_document(req.headers, req.auth, body)
+    body = await configuration_body(req, MAX_BODY)
     req.store.set_bucket_config(req.bucket, "website", website.parse_configuration(body))
     return empty_response()
 
@@ -36,7 +33,7 @@ async def get_bucket_website(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     config = req.store.get_bucket(req.bucket).config.get("website")
     if config is None:
-        raise S3Error("NoSuchWebsiteConfiguration", NO_WEBSITE, status=404, BucketName=req.bucket)
+        raise S3Error("NoSuchWebsiteConfiguration", BucketName=req.bucket)
     return xml_response("WebsiteConfiguration", website.render_configuration(config))
 
 
@@ -63,7 +60,7 @@ class _Redirect(Exception):
         self.status, self.location = status, location
 
 
-async def serve(req: S3Request, host_id: str) -> web.StreamResponse:
+async def serve(req: S3Request) -> web.StreamResponse:
     """Answer one website request: req.bucket is the bucket the Host names,
     req.key the decoded path without its leading slash (None for `/`)."""
     try:
@@ -71,7 +68,7 @@ async def serve(req: S3Request, host_id: str) -> web.StreamResponse:
     except _Redirect as r:
         return empty_response(r.status, {"Location": r.location})
     except S3Error as err:
-        return _error_response(req, err, host_id)
+        return _error_response(req, err)
 
 
 async def _serve(req: S3Request) -> web.StreamResponse:
@@ -103,7 +100,7 @@ def _website(req: S3Request) -> website.Website:
         raise S3Error.from_storage(err) from None
     config = bucket.config.get("website")
     if config is None:
-        raise S3Error("NoSuchWebsiteConfiguration", NO_WEBSITE, status=404, BucketName=req.bucket)
+        raise S3Error("NoSuchWebsiteConfiguration", BucketName=req.bucket)
     return config
 
 
@@ -181,10 +178,10 @@ class _WithDocumentError(S3Error):
         self.document_error = document_error
 
 
-def _error_response(req: S3Request, err: S3Error, host_id: str) -> web.StreamResponse:
+def _error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
     if err.status == 304 or req.http.method == "HEAD":
         return web.Response(status=err.status, headers=err.headers)
-    body = website.error_page(err, req.request_id, host_id, getattr(err, "document_error", None))
+    body = website.error_page(err, req.request_id, req.host_id, getattr(err, "document_error", None))
     return web.Response(status=err.status, body=body, headers=err.headers, content_type="text/html",
                         charset="utf-8")
 

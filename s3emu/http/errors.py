@@ -24,6 +24,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "BucketNotEmpty": (409, "The bucket you tried to delete is not empty"),
     "ConditionalRequestConflict": (409, "The conditional request cannot succeed due to a conflicting operation "
                                         "against this resource."),
+    "CrossLocationLoggingProhibitted": (403, "Cross S3 location logging not allowed. "),
     "EntityTooLarge": (400, "Your proposed upload exceeds the maximum allowed size"),
     "EntityTooSmall": (400, "Your proposed upload is smaller than the minimum allowed size"),
     "IdMismatch": (400, "Document ID does not match the specified configuration ID."),
@@ -58,6 +59,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "InvalidS3DestinationBucket": (400, "Invalid bucket ARN."),
     "InvalidStorageClass": (400, "The storage class you specified is not valid"),
     "InvalidTag": (400, "The TagKey you have provided is invalid"),
+    "InvalidTargetBucketForLogging": (400, "The target bucket for logging does not exist"),
     "InvalidURI": (400, "Couldn't parse the specified URI."),
     "KeyTooLongError": (400, "Your key is too long"),
     "MalformedACLError": (400, "The XML you provided was not well-formed or did not validate against our "
@@ -89,6 +91,7 @@ ERRORS: dict[str, tuple[int, str]] = {
                           "have been aborted or completed."),
     "NoSuchVersion": (404, "The specified version does not exist."),
     "NotImplemented": (501, "A header you provided implies functionality that is not implemented"),
+    "NoSuchWebsiteConfiguration": (404, "The specified bucket does not have a website configuration"),
     "NotModified": (304, "Not Modified"),
     "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for this bucket"),
     "OwnershipControlsNotFoundError": (404, "The bucket ownership controls were not found"),

@@ -18,6 +18,7 @@ from ..protocol.dates import iso8601
 from .admin import ADMIN_BUCKET
 from .metrics import METRICS
 from .recent import RECENT
+from .serverlog import LOG_DELIVERY
 
 log = logging.getLogger("s3emu.access")
 # where dispatch leaves the S3Request on the aiohttp request
@@ -57,6 +58,9 @@ class AccessLogger(AbstractAccessLogger):
             recent.add({**entry, "time": iso8601(now, exact=True)})
         if req.config.access_log and self.logger.isEnabledFor(logging.INFO):
             self.logger.info(text_line(entry, now), extra={"summary": _summary(entry), **entry})
+        delivery = app.get(LOG_DELIVERY)
+        if delivery is not None:  # the bucket's own server access log, if it has one
+            delivery.observe(req, request, response, time_taken)
 
 
 def claimed_access_key(request: web.BaseRequest) -> str | None:

@@ -136,7 +136,7 @@ def matching_rule(website: Website, key: str, error_status: int | None) -> dict[
         code = condition.get("HttpErrorCodeReturnedEquals")
         if code is not None and str(error_status) != code:
             continue
-        return rule
+        return dict(rule)
     return None
 
 

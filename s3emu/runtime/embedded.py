@@ -125,6 +125,7 @@ class Server(Endpoint):
         self._stop: asyncio.Event | None = None
         self._started = threading.Event()
         self._error: BaseException | None = None
+        self.website_url: str | None = None
 
     def start(self) -> "Server":
         self._thread = threading.Thread(target=self._run, name="s3emu", daemon=True)
@@ -155,6 +156,7 @@ class Server(Endpoint):
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
             self.endpoint_url = running.endpoint
+            self.website_url = running.website_endpoint  # with config.website_port set
             self._started.set()
             await self._stop.wait()
         finally:

@@ -91,7 +91,7 @@ CREATE TABLE IF NOT EXISTS garbage (file TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
-# Format 2: read leases. A reader of an object version too large to open all
+# Format 3: read leases. A reader of an object version too large to open all
 # its data files at once leases it (storage/reads.py): while the lease lives,
 # the files of that version are held back from deletion even if it is dropped.
 LEASES = """
@@ -109,6 +109,26 @@ CREATE TABLE IF NOT EXISTS held_garbage (
 ) WITHOUT ROWID;
 """
 
+# Format 4: event notifications waiting for delivery, and job leases that elect one
+# process for a background job.
+OUTBOX = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,  -- delivery order; never reused
+    target       TEXT NOT NULL,         -- where it goes: a URL or a file path
+    message      TEXT NOT NULL,         -- JSON: the event message
+    created      REAL NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS outbox_by_target ON outbox(target, id);
+
+CREATE TABLE IF NOT EXISTS job_leases (
+    name    TEXT PRIMARY KEY,
+    holder  TEXT NOT NULL,
+    expires REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
 # UPGRADES[n] takes a format n database to format n + 1. Format 0 is format 1
 # without its version recorded (or an empty file): the CREATE IF NOT EXISTS
 # statements of SCHEMA make it whole.
@@ -118,6 +138,7 @@ UPGRADES: dict[int, str] = {
     # before) stands for the default account.
     1: "ALTER TABLE buckets ADD COLUMN owner TEXT;",
     2: LEASES,
+    3: OUTBOX,
 }
 VERSION = len(UPGRADES)
 

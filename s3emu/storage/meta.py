@@ -82,6 +82,9 @@ class BucketConfig(TypedDict, total=False):
     analytics: dict[str, list[Any]]
     metrics: dict[str, list[Any]]
     intelligent_tiering: dict[str, list[Any]]
+    website: dict[str, Any]  # the WebsiteConfiguration (see protocol.website)
+    notification: dict[str, Any]  # the NotificationConfiguration (see protocol.notifications)
+    logging: dict[str, Any]  # the LoggingEnabled settings (see protocol.bucket_logging)
 
 
 def object_tags(meta: ObjectMeta) -> dict[str, str]:

@@ -26,6 +26,7 @@ from .lifecycle import Lifecycle, SweepResult
 from .meta import BucketConfig, LockRule, ObjectMeta, UploadMeta
 from .models import BucketInfo, ObjectInfo, Page, PartInfo, Segment, UploadInfo
 from .objects import ALWAYS, Deleted, Objects, Verify, WriteCondition
+from .outbox import Outbox
 from .reads import OpenRange
 from .reserve import Reserve
 from .uploads import ChecksumFinisher, CompletedPart, Uploads
@@ -64,6 +65,7 @@ class Store:
         self.versions = Versions(self.db, self.buckets, self.objects)
         self.uploads = Uploads(self.db, self.blobs, self.garbage, self.buckets, self.objects, self.writer)
         self.lifecycle = Lifecycle(self.db, self.garbage, self.buckets, self.objects, self.uploads, self.versions)
+        self.outbox = Outbox(self.db)  # event notifications waiting for delivery
 
     def close(self) -> None:
         """Finish the writes handed to the writer thread, then close every

@@ -51,6 +51,34 @@ def test_a_directory_from_before_the_format_was_recorded_opens_with_its_data(tmp
         store.close()
 
 
+def test_a_format_3_directory_gains_the_outbox_and_keeps_its_data(tmp_path: Path) -> None:
+    store = Store(tmp_path, durable=False)
+    store.create_bucket("b", "us-east-1")
+    store.close()
+    conn = sqlite3.connect(tmp_path / "meta.sqlite3")
+    conn.executescript("DROP TABLE outbox; DROP TABLE job_leases; PRAGMA user_version=3;")  # as format 3 wrote it
+    conn.close()
+    store = Store(tmp_path, durable=False)
+    try:
+        assert store.get_bucket("b").name == "b" and _user_version(tmp_path) == VERSION == 4
+        assert store.outbox.add([("target", {"m": 1})]) == 1
+        assert [m.message for m in store.outbox.heads()] == [{"m": 1}]
+    finally:
+        store.close()
+
+
+def test_one_lease_holder_at_a_time(tmp_path: Path) -> None:
+    first, second = Store(tmp_path, durable=False), Store(tmp_path, durable=False)
+    try:
+        assert first.outbox.take_lease("job", "a", 30) and first.outbox.take_lease("job", "a", 30)
+        assert not second.outbox.take_lease("job", "b", 30)
+        first.outbox.release_lease("job", "a")
+        assert second.outbox.take_lease("job", "b", 30)
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_directory_from_a_newer_s3emu_is_refused_untouched(tmp_path: Path) -> None:
     Store(tmp_path, durable=False).close()
     _set_user_version(tmp_path, VERSION + 1)
