@@ -339,6 +339,7 @@ def test_undelivered_events_survive_a_restart(tmp_path: Path, receiver: Receiver
         with receiver.lock:
             receiver.down = False
         server.args += ["--workers", "2"]  # both workers feed the outbox; one delivers
+        server.port = 0  # a fresh port: the old one may linger in TIME_WAIT
         server.start()
         c = server.client()
         for n in range(3, 6):
