@@ -27,7 +27,7 @@ async def put_bucket_logging(req: S3Request) -> web.StreamResponse:
             raise S3Error("InvalidTargetBucketForLogging", TargetBucket=config["TargetBucket"]) from None
         if target.region != source.region:
             raise bucket_logging.region_error(source.region, target.region)
-    req.store.set_bucket_config(req.bucket, "logging", config)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "logging", config)
     delivery = req.http.app.get(LOG_DELIVERY)
     if delivery is not None:
         delivery.forget(req.bucket)

@@ -481,7 +481,7 @@ def object_grants(req: S3Request, bucket: BucketInfo, meta: ObjectMeta) -> list[
     return meta["acl"]
 
 
-def notify(req: S3Request, event: str, key: str, info: ObjectInfo | None = None, *, version_id: str | None = None,
+async def notify(req: S3Request, event: str, key: str, info: ObjectInfo | None = None, *, version_id: str | None = None,
            etag: str | None = None, extra: dict[str, Any] | None = None) -> None:
     """Emit the S3 event notification `event` for what this request did to
     `key` of req.bucket: its name without "s3:" ("ObjectCreated:Put",
@@ -497,7 +497,7 @@ def notify(req: S3Request, event: str, key: str, info: ObjectInfo | None = None,
         size, etag = info.size, info.etag
         version_id = reported_version_id(info)
     principal = f"AWS:{req.access_key}" if req.access_key else "Anonymous"
-    if emit(req.store, req.config, event, req.bucket, key, request_id=req.request_id, host_id=req.host_id,
+    if await emit(req.store, req.config, event, req.bucket, key, request_id=req.request_id, host_id=req.host_id,
             principal=principal, source_ip=req.http.remote or "", size=size, etag=etag, version_id=version_id,
             extra=extra):
         wake_deliverer(req.http.app)

@@ -27,9 +27,11 @@ async def put_bucket_notification_configuration(req: S3Request) -> web.StreamRes
     if req.headers.get("x-amz-skip-destination-validation", "").lower() != "true":
         _check_destinations([(kind, arn) for kind, arn in destinations if arn not in targets])
     empty = not notification["configs"] and not notification["eventbridge"]
-    req.store.set_bucket_config(req.bucket, "notification", None if empty else notification)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "notification", None if empty else notification)
     message = notifications.test_event(req.bucket, time.time(), req.request_id, req.host_id)
-    if req.store.outbox.add((targets[arn], message) for _, arn in destinations if arn in targets):
+    tests = [(targets[arn], message) for _, arn in destinations if arn in targets]
+    if tests:
+        await req.store.call(req.store.outbox.add, tests)
         wake_deliverer(req.http.app)
     return empty_response()
 

@@ -25,7 +25,7 @@ REDIRECT_HEADER = "x-amz-website-redirect-location"
 async def put_bucket_website(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     body = await configuration_body(req, MAX_BODY)
-    req.store.set_bucket_config(req.bucket, "website", website.parse_configuration(body))
+    await req.store.call(req.store.set_bucket_config, req.bucket, "website", website.parse_configuration(body))
     return empty_response()
 
 
@@ -39,7 +39,7 @@ async def get_bucket_website(req: S3Request) -> web.StreamResponse:
 
 async def delete_bucket_website(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.set_bucket_config(req.bucket, "website", None)
+    await req.store.call(req.store.set_bucket_config, req.bucket, "website", None)
     return empty_response(204)
 
 

@@ -38,7 +38,7 @@ OWNER_PRINCIPAL = "s3emu"  # the bucket owner's principal id in messages
 LIFECYCLE_PRINCIPAL = "s3.amazonaws.com"  # who S3 names for its own lifecycle actions
 
 
-def emit(store: Store, config: Config, event: str, bucket: str, key: str, *, request_id: str, host_id: str,
+async def emit(store: Store, config: Config, event: str, bucket: str, key: str, *, request_id: str, host_id: str,
          principal: str, source_ip: str, size: int | None = None, etag: str | None = None,
          version_id: str | None = None, extra: dict[str, Any] | None = None) -> int:
     """Queue the messages for `event` ("ObjectCreated:Put", ...) on bucket/key:
@@ -63,7 +63,7 @@ def emit(store: Store, config: Config, event: str, bucket: str, key: str, *, req
                                      host_id=host_id, owner_id=OWNER_PRINCIPAL, size=size, etag=etag,
                                      version_id=version_id, extra=extra)
         items.append((target, {"Records": [record]}))
-    return store.outbox.add(items)
+    return await store.call(store.outbox.add, items) if items else 0
 
 
 def backoff(attempts: int, limit: float) -> float:
@@ -88,7 +88,7 @@ class Deliverer:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
             while True:
                 try:
-                    if self.store.outbox.take_lease(LEASE, self.holder, LEASE_SECONDS):
+                    if await self._lease():
                         await self.drain(session)
                 except Exception:  # the next round tries again; the server carries on
                     log.exception("notification delivery failed")
@@ -106,11 +106,11 @@ class Deliverer:
             results = await asyncio.gather(*(self.send(session, m) for m in heads))
             for message, ok in zip(heads, results):
                 if ok:
-                    self.store.outbox.delivered(message.id)
+                    await self.store.call(self.store.outbox.delivered, message.id)
                 else:
                     delay = backoff(message.attempts, self.config.notification_max_backoff)
-                    self.store.outbox.failed(message.id, time.time() + delay)
-            if not self.store.outbox.take_lease(LEASE, self.holder, LEASE_SECONDS):
+                    await self.store.call(self.store.outbox.failed, message.id, time.time() + delay)
+            if not await self._lease():
                 return
 
     async def send(self, session: aiohttp.ClientSession, message: Message) -> bool:
@@ -130,9 +130,13 @@ class Deliverer:
             log.warning("notification target %s failed: %s", target, err)
             return False
 
-    def release(self) -> None:
+    async def _lease(self) -> bool:
+        """Take or renew the delivery lease (on the store's writer thread)."""
+        return await self.store.call(self.store.outbox.take_lease, LEASE, self.holder, LEASE_SECONDS)
+
+    async def release(self) -> None:
         with contextlib.suppress(Exception):
-            self.store.outbox.release_lease(LEASE, self.holder)
+            await self.store.call(self.store.outbox.release_lease, LEASE, self.holder)
 
 
 def _append(path: str, line: str) -> None:
@@ -165,5 +169,5 @@ def deliverer_context(config_key: web.AppKey[Config], store_key: web.AppKey[Stor
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        deliverer.release()
+        await deliverer.release()
     return context

@@ -36,21 +36,21 @@ async def sweep_once(store: Store, config: Config) -> int:
             log.info("aborted abandoned upload %s of %s/%s", u.upload_id, u.bucket, u.key)
         for o in result.expired:
             log.info("expired %s/%s", o.bucket, o.key)
-            notify_expired(store, config, o)
+            await notify_expired(store, config, o)
         total += result.total
         if result.total < BATCH:
             return total
         await asyncio.sleep(0)
 
 
-def notify_expired(store: Store, config: Config, obj: ObjectInfo) -> None:
+async def notify_expired(store: Store, config: Config, obj: ObjectInfo) -> None:
     """The LifecycleExpiration event of a current version a rule expired: in a
     versioning-enabled bucket that left a delete marker."""
     marker = store.get_bucket(obj.bucket).versioning == "Enabled"
     event = "LifecycleExpiration:DeleteMarkerCreated" if marker else "LifecycleExpiration:Delete"
-    emit(store, config, event, obj.bucket, obj.key, request_id=unique_hex(8).upper(), host_id=unique_b64(56),
-         principal=LIFECYCLE_PRINCIPAL, source_ip=LIFECYCLE_PRINCIPAL,
-         version_id=None if marker or obj.version_id == "null" else obj.version_id)
+    await emit(store, config, event, obj.bucket, obj.key, request_id=unique_hex(8).upper(), host_id=unique_b64(56),
+               principal=LIFECYCLE_PRINCIPAL, source_ip=LIFECYCLE_PRINCIPAL,
+               version_id=None if marker or obj.version_id == "null" else obj.version_id)
 
 
 async def _run(store: Store, config: Config) -> None:

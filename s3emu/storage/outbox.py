@@ -9,12 +9,11 @@ newer for it is tried. Leases elect the one process that delivers.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .db import transaction
+from .db import Database, transaction
 
 
 @dataclass
@@ -27,7 +26,7 @@ class Message:
 
 
 class Outbox:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def add(self, items: Iterable[tuple[str, dict[str, Any]]]) -> int:
