@@ -5,6 +5,7 @@ redirects and S3's HTML error pages to a plain HTTP client."""
 from __future__ import annotations
 
 import http.client
+import json
 import re
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -39,10 +40,20 @@ def c(srv: ServerProcess) -> Any:
 
 @pytest.fixture
 def b(c: Any) -> Iterator[str]:
+    """A bucket anyone may read and list, as a website's bucket is made public on S3."""
     name = fresh_bucket_name("web")
     c.create_bucket(Bucket=name)
+    publish(c, name, ["s3:GetObject", "s3:ListBucket"])
     yield name
     empty_bucket(c, name)
+
+
+def publish(c: Any, b: str, actions: list[str]) -> None:
+    """Lift the public access block of a new bucket and allow everyone `actions`."""
+    c.delete_public_access_block(Bucket=b)
+    statement = {"Effect": "Allow", "Principal": "*", "Action": actions,
+                 "Resource": [f"arn:aws:s3:::{b}", f"arn:aws:s3:::{b}/*"]}
+    c.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
 
 
 def fetch(port: int, path: str, host: str, method: str = "GET",
@@ -220,6 +231,24 @@ def test_redirect_all_requests(c: Any, b: str, site_port: int) -> None:
     assert (status, headers["location"], body) == (301, "https://www.example.com/a/b?x=1", b"")
 
 
+def test_public_access_rules_apply(c: Any, site_port: int) -> None:
+    """A private bucket's pages are 403 AccessDenied; with GetObject public but
+    not ListBucket, a missing page is 403 too (S3 tells only listers 404)."""
+    name = fresh_bucket_name("web")
+    c.create_bucket(Bucket=name)
+    try:
+        put_page(c, name, "index.html", "home")
+        c.put_bucket_website(Bucket=name, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+        status, _, body = fetch(site_port, "/", site(name))
+        assert status == 403 and b"<li>Code: AccessDenied</li>" in body
+        publish(c, name, ["s3:GetObject"])
+        assert fetch(site_port, "/", site(name))[::2] == (200, b"home")
+        status, _, body = fetch(site_port, "/missing.html", site(name))
+        assert status == 403 and b"<li>Code: AccessDenied</li>" in body
+    finally:
+        empty_bucket(c, name)
+
+
 def test_website_port_addressing(c: Any, b: str, site_port: int) -> None:
     put_page(c, b, "index.html", "home")
     c.put_bucket_website(Bucket=b, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
@@ -232,6 +261,7 @@ def test_embedded_server_website_port() -> None:
     with s3emu.serve(website_port=0) as server:
         c = server.client()
         c.create_bucket(Bucket="embedded-site")
+        publish(c, "embedded-site", ["s3:GetObject"])
         put_page(c, "embedded-site", "index.html", "home")
         c.put_bucket_website(Bucket="embedded-site", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
         assert server.website_url is not None and server.website_url != server.endpoint_url

@@ -8,6 +8,8 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from ..access.principals import ANONYMOUS
+from ..auth.access import bucket_access, may
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import SpansResponse, empty_response, xml_response
@@ -45,14 +47,16 @@ async def delete_bucket_website(req: S3Request) -> web.StreamResponse:
 
 # -- the website endpoint --------------------------------------------------------------------------
 
-def anonymous_read_allowed(req: S3Request, info: ObjectInfo) -> bool:
-    """Whether an anonymous website visitor may read this object version.
-
-    The single place the website endpoint asks about access. Until bucket
-    ACLs, bucket policies and public access blocks exist, every object of a
-    website-configured bucket is readable, as if the bucket were public;
-    access control replaces this with S3's evaluation for an anonymous GetObject."""
-    return True
+def anonymous_may(req: S3Request, operation: str, key: str | None) -> bool:
+    """Whether an anonymous visitor may `operation` ("GetObject" on key,
+    "ListObjects" on the bucket): website requests are judged as S3 judges
+    anonymous REST requests, by the bucket's policy, ACLs and public access
+    block. With auth off, everything is allowed."""
+    assert req.bucket is not None
+    if not req.config.auth:
+        return True
+    bucket = req.store.get_bucket(req.bucket)
+    return may(req, operation, bucket, bucket_access(req, bucket), key, None, principal=ANONYMOUS)
 
 
 class _Redirect(Exception):
@@ -112,13 +116,16 @@ def _route(req: S3Request, config: website.Website, key: str, error_status: int 
 
 def _get(req: S3Request, key: str) -> ObjectInfo:
     """The key's current version, if an anonymous visitor may read it:
-    NoSuchKey (404) or AccessDenied (403) otherwise."""
+    AccessDenied (403) otherwise, or NoSuchKey (404) when it is missing and
+    the visitor may list the bucket (others learn no more than 403)."""
     assert req.bucket is not None
     try:
         info = req.store.get_object(req.bucket, key)
     except StorageError:
-        raise S3Error("NoSuchKey", Key=key) from None
-    if not anonymous_read_allowed(req, info):
+        if anonymous_may(req, "ListObjects", None):
+            raise S3Error("NoSuchKey", Key=key) from None
+        raise S3Error("AccessDenied") from None
+    if not anonymous_may(req, "GetObject", key):
         raise S3Error("AccessDenied")
     return info
 
