@@ -77,6 +77,7 @@ def receiver() -> Iterator[Receiver]:
 def write_config(path: Path, receiver: Receiver, events_file: Path) -> Path:
     path.write_text(f"""lifecycle_day_seconds = 1
 reaper_interval = 0.2
+restore_seconds = 0.5
 notification_max_backoff = 0.5
 [notification_targets]
 "{HOOK}" = "{receiver.url}"
@@ -308,6 +309,28 @@ def test_retried_until_the_receiver_recovers(c: Any, b: str, receiver: Receiver)
     assert eventually(lambda: len(receiver.records(b)) == 3)
     assert receiver.refused - refused == 3
     assert [r["s3"]["object"]["size"] for r in receiver.records(b)] == [1, 2, 3]  # in order, each once
+
+
+def test_restore_tagging_and_acl_events(c: Any, b: str, receiver: Receiver) -> None:
+    """ObjectRestore:Post when a restore starts, :Completed once the copy is
+    ready (not holding up the events in between); tagging and ACL events."""
+    hook_all(c, b, events=["s3:ObjectRestore:*", "s3:ObjectTagging:*", "s3:ObjectAcl:Put"])
+    put = c.put_object(Bucket=b, Key="cold", Body=b"frozen", StorageClass="GLACIER")
+    c.restore_object(Bucket=b, Key="cold", RestoreRequest={"Days": 2})
+    c.put_object_tagging(Bucket=b, Key="cold", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+    c.delete_object_tagging(Bucket=b, Key="cold")
+    c.put_object_acl(Bucket=b, Key="cold", ACL="private")
+    assert eventually(lambda: len(receiver.records(b)) == 5)
+    records = receiver.records(b)
+    assert [r["eventName"] for r in records] == ["ObjectRestore:Post", "ObjectTagging:Put", "ObjectTagging:Delete",
+                                                 "ObjectAcl:Put", "ObjectRestore:Completed"]
+    post, tagged, completed = records[0], records[1], records[4]
+    assert (post["eventVersion"], post["s3"]["object"]["size"]) == ("2.1", 6)
+    assert tagged["eventVersion"] == "2.3"
+    assert tagged["s3"]["object"] == {"key": "cold", "eTag": put["ETag"].strip('"')}
+    restore = completed["glacierEventData"]["restoreEventData"]
+    assert restore["lifecycleRestoreStorageClass"] == "GLACIER"
+    assert restore["lifecycleRestorationExpiryTime"] >= completed["eventTime"] >= post["eventTime"]
 
 
 def test_lifecycle_expiration_event(c: Any, b: str, receiver: Receiver) -> None:

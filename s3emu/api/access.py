@@ -20,6 +20,7 @@ from .common import (
     bucket_owner_id,
     check_acl_allowed,
     directory,
+    notify,
     object_grants,
     object_owner_id,
 )
@@ -96,6 +97,7 @@ async def put_object_acl(req: S3Request) -> web.StreamResponse:
     grants = await _requested_acl(req, owner, bucket_owner)
     check_acl_allowed(bucket, grants, bucket_owner)
     await req.store.call(req.store.put_object_acl, req.bucket, req.key, info.version_id, grants)
+    await notify(req, "ObjectAcl:Put", req.key, info)
     return empty_response(headers={"x-amz-version-id": info.version_id} if version_id else None)
 
 

@@ -482,15 +482,16 @@ def object_grants(req: S3Request, bucket: BucketInfo, meta: ObjectMeta) -> list[
 
 
 async def notify(req: S3Request, event: str, key: str, info: ObjectInfo | None = None, *, version_id: str | None = None,
-           etag: str | None = None, extra: dict[str, Any] | None = None) -> None:
+           etag: str | None = None, extra: dict[str, Any] | None = None, at: float | None = None) -> None:
     """Emit the S3 event notification `event` for what this request did to
     `key` of req.bucket: its name without "s3:" ("ObjectCreated:Put",
     "ObjectRemoved:Delete", "ObjectRemoved:DeleteMarkerCreated",
     "ObjectRestore:Post", "ObjectTagging:Put", "ObjectTagging:Delete",
     "ObjectAcl:Put", ...). `info` is the version written or touched (its size,
     ETag and version id go into the message); `extra` adds top-level record
-    fields (glacierEventData...). Call it after the change is stored: the
-    message goes to the store's outbox and is delivered in the background."""
+    fields (glacierEventData...); `at` is when it happens, if later than now.
+    Call it after the change is stored: the message goes to the store's
+    outbox and is delivered in the background."""
     assert req.bucket is not None
     size = None
     if info is not None:
@@ -498,6 +499,6 @@ async def notify(req: S3Request, event: str, key: str, info: ObjectInfo | None =
         version_id = reported_version_id(info)
     principal = f"AWS:{req.access_key}" if req.access_key else "Anonymous"
     if await emit(req.store, req.config, event, req.bucket, key, request_id=req.request_id, host_id=req.host_id,
-            principal=principal, source_ip=req.http.remote or "", size=size, etag=etag, version_id=version_id,
-            extra=extra):
+                  principal=principal, source_ip=req.http.remote or "", size=size, etag=etag,
+                  version_id=version_id, extra=extra, at=at):
         wake_deliverer(req.http.app)

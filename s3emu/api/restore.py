@@ -11,7 +11,10 @@ from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response
 from ..http.xml import child_text, children, local, parse
-from .common import configuration_body
+from ..protocol.dates import iso8601
+from ..storage import ObjectInfo
+from ..storage.archive import storage_class_of
+from .common import configuration_body, notify
 
 MAX_BODY = 64 * 1024
 TIERS = ("Standard", "Bulk", "Expedited")
@@ -41,7 +44,20 @@ async def restore_object(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None and req.key is not None
     body = await configuration_body(req, MAX_BODY, checksum_required=False)
     days, tier = parse_request(body)
-    _, restored = await req.store.call(req.store.restore_object, req.bucket, req.key, req.param("versionId"), days,
+    info, restored = await req.store.call(req.store.restore_object, req.bucket, req.key, req.param("versionId"), days,
                                        tier, restore_seconds=req.config.restore_seconds,
                                        day_seconds=req.config.lifecycle_day_seconds)
+    if not restored:
+        await _notify_restore(req, info)
     return empty_response(200 if restored else 202)
+
+
+async def _notify_restore(req: S3Request, info: ObjectInfo) -> None:
+    """ObjectRestore:Post now, and ObjectRestore:Completed when the copy is
+    ready, with the restore's expiry and the version's storage class."""
+    assert req.bucket is not None and req.key is not None
+    await notify(req, "ObjectRestore:Post", req.key, info)
+    state = info.meta["restore"]
+    await notify(req, "ObjectRestore:Completed", req.key, info, at=state["ready"], extra={"glacierEventData": {
+        "restoreEventData": {"lifecycleRestorationExpiryTime": iso8601(state["expiry"]),
+                             "lifecycleRestoreStorageClass": storage_class_of(info.meta)}}})

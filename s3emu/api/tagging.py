@@ -11,7 +11,7 @@ from ..http.responses import empty_response, xml_response
 from ..protocol import tagging
 from ..storage import ObjectInfo, object_tags
 from ..storage.errors import DeleteMarkerHit, NoSuchKey
-from .common import configuration_body, version_headers
+from .common import configuration_body, notify, version_headers
 
 MAX_BODY = 64 * 1024
 
@@ -33,6 +33,7 @@ async def put_object_tagging(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
     body = await configuration_body(req, MAX_BODY, checksum_required=False)
     info = await _on_version(req, tagging.parse_document(body, bucket=False))
+    await notify(req, "ObjectTagging:Put", info.key, info)
     return empty_response(headers=version_headers(info))
 
 
@@ -47,6 +48,7 @@ async def get_object_tagging(req: S3Request) -> web.StreamResponse:
 
 async def delete_object_tagging(req: S3Request) -> web.StreamResponse:
     info = await _on_version(req, {})
+    await notify(req, "ObjectTagging:Delete", info.key, info)
     return empty_response(204, headers=version_headers(info))
 
 

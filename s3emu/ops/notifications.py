@@ -40,10 +40,11 @@ LIFECYCLE_PRINCIPAL = "s3.amazonaws.com"  # who S3 names for its own lifecycle a
 
 async def emit(store: Store, config: Config, event: str, bucket: str, key: str, *, request_id: str, host_id: str,
          principal: str, source_ip: str, size: int | None = None, etag: str | None = None,
-         version_id: str | None = None, extra: dict[str, Any] | None = None) -> int:
+         version_id: str | None = None, extra: dict[str, Any] | None = None, at: float | None = None) -> int:
     """Queue the messages for `event` ("ObjectCreated:Put", ...) on bucket/key:
     one per configuration of the bucket that the event and key match and
-    whose destination is mapped to a target. Returns how many were queued."""
+    whose destination is mapped to a target. `at`: when it happens, if
+    later than now (they are delivered from then on). Returns how many were queued."""
     if not config.notification_targets:
         return 0  # nothing could be delivered: spare the lookup
     try:
@@ -52,7 +53,7 @@ async def emit(store: Store, config: Config, event: str, bucket: str, key: str, 
         return 0
     configs = events.matching(info.config.get("notification"), event, key)
     items = []
-    now = time.time()
+    now = time.time() if at is None else at
     for c in configs:
         target = config.notification_targets.get(c["arn"])
         if target is None:
@@ -63,7 +64,7 @@ async def emit(store: Store, config: Config, event: str, bucket: str, key: str, 
                                      host_id=host_id, owner_id=OWNER_PRINCIPAL, size=size, etag=etag,
                                      version_id=version_id, extra=extra)
         items.append((target, {"Records": [record]}))
-    return await store.call(store.outbox.add, items) if items else 0
+    return await store.call(store.outbox.add, items, at or 0.0) if items else 0
 
 
 def backoff(attempts: int, limit: float) -> float:

@@ -177,14 +177,14 @@ def event_record(event: str, *, region: str, bucket: str, key: str, configuratio
                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """One record of S3's event message (Records[]), in S3's field order. The
     sequencer is left empty: the outbox fills it in from its own order."""
+    v23 = event.startswith(V23_EVENTS)  # these name no size and no sequencer
     obj: dict[str, Any] = {"key": quote_plus(key, safe="/")}
-    if size is not None:
+    if size is not None and not v23:
         obj["size"] = size
     if etag is not None:
         obj["eTag"] = etag
     if version_id is not None and version_id != "null":
         obj["versionId"] = version_id
-    v23 = event.startswith(V23_EVENTS)
     if not v23:
         obj["sequencer"] = ""
     record: dict[str, Any] = {

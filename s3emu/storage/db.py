@@ -118,7 +118,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     message      TEXT NOT NULL,         -- JSON: the event message
     created      REAL NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
-    next_attempt REAL NOT NULL DEFAULT 0
+    next_attempt REAL NOT NULL DEFAULT 0,
+    due          REAL NOT NULL DEFAULT 0  -- not before then (an event of the future: a restore's completion)
 );
 CREATE INDEX IF NOT EXISTS outbox_by_target ON outbox(target, id);
 

@@ -29,21 +29,23 @@ class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, items: Iterable[tuple[str, dict[str, Any]]]) -> int:
-        """Queue (target, message) pairs in one transaction; returns how many."""
+    def add(self, items: Iterable[tuple[str, dict[str, Any]]], due: float = 0.0) -> int:
+        """Queue (target, message) pairs in one transaction, to leave no sooner
+        than `due` (seconds since the epoch; now when 0); returns how many. A
+        message not due yet holds up none of its target's others."""
         now = time.time()
-        rows = [(target, json.dumps(message, separators=(",", ":")), now) for target, message in items]
+        rows = [(target, json.dumps(message, separators=(",", ":")), now, due) for target, message in items]
         if rows:
             with transaction(self.db) as db:
-                db.executemany("INSERT INTO outbox(target, message, created) VALUES (?,?,?)", rows)
+                db.executemany("INSERT INTO outbox(target, message, created, due) VALUES (?,?,?,?)", rows)
         return len(rows)
 
     def heads(self, now: float | None = None) -> list[Message]:
-        """The oldest waiting message of each target, if it is due (now or earlier)."""
+        """The oldest due message of each target, unless it waits for a retry."""
         now = time.time() if now is None else now
         rows = self.db.execute(
-            "SELECT o.* FROM outbox o JOIN (SELECT MIN(id) AS id FROM outbox GROUP BY target) h ON o.id = h.id "
-            "WHERE o.next_attempt <= ? ORDER BY o.id", (now,)).fetchall()
+            "SELECT o.* FROM outbox o JOIN (SELECT MIN(id) AS id FROM outbox WHERE due <= ? GROUP BY target) h "
+            "ON o.id = h.id WHERE o.next_attempt <= ? ORDER BY o.id", (now, now)).fetchall()
         return [Message(r["id"], r["target"], json.loads(r["message"]), r["attempts"], r["next_attempt"])
                 for r in rows]
 
