@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 from typing import Any, Callable, Iterator
@@ -12,6 +13,15 @@ from browser import browser  # noqa: F401  (a fixture: headless Chromium, see br
 from server import ServerProcess
 
 _names = itertools.count()
+
+
+def publish(client: Any, bucket: str, actions: list[str]) -> None:
+    """Lift a new bucket's public access block and let everyone `actions`
+    ("s3:GetObject", "s3:ListBucket"...), as a website's bucket is made public."""
+    client.delete_public_access_block(Bucket=bucket)
+    statement = {"Effect": "Allow", "Principal": "*", "Action": actions,
+                 "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
 
 
 def empty_bucket(client: Any, bucket: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import empty_bucket, eventually, fresh_bucket_name
+from conftest import empty_bucket, eventually, fresh_bucket_name, publish
 from server import ServerProcess
 
 LOG_LINE = re.compile(r'^(\S+) (\S+) \[([^\]]+)\] (\S+) (\S+) (\S+) (\S+) (\S+) "([^"]*)" (\d{3}) (\S+) (\S+) (\S+) '
@@ -150,6 +150,7 @@ def test_logging_off_stops_records(c: Any, pair: tuple[str, str]) -> None:
 
 def test_website_requests_logged(c: Any, pair: tuple[str, str], srv: ServerProcess) -> None:
     source, target = pair
+    publish(c, source, ["s3:GetObject"])
     c.put_object(Bucket=source, Key="index.html", Body=b"home", ContentType="text/html")
     c.put_bucket_website(Bucket=source, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
     c.put_bucket_logging(Bucket=source, BucketLoggingStatus={

@@ -5,7 +5,6 @@ redirects and S3's HTML error pages to a plain HTTP client."""
 from __future__ import annotations
 
 import http.client
-import json
 import re
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -15,7 +14,7 @@ from botocore.exceptions import ClientError
 
 import s3emu
 
-from conftest import empty_bucket, fresh_bucket_name
+from conftest import empty_bucket, fresh_bucket_name, publish
 from server import ServerProcess
 
 
@@ -46,14 +45,6 @@ def b(c: Any) -> Iterator[str]:
     publish(c, name, ["s3:GetObject", "s3:ListBucket"])
     yield name
     empty_bucket(c, name)
-
-
-def publish(c: Any, b: str, actions: list[str]) -> None:
-    """Lift the public access block of a new bucket and allow everyone `actions`."""
-    c.delete_public_access_block(Bucket=b)
-    statement = {"Effect": "Allow", "Principal": "*", "Action": actions,
-                 "Resource": [f"arn:aws:s3:::{b}", f"arn:aws:s3:::{b}/*"]}
-    c.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
 
 
 def fetch(port: int, path: str, host: str, method: str = "GET",
