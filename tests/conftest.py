@@ -49,12 +49,16 @@ def fresh_bucket_name(prefix: str = "t") -> str:
     return f"{prefix}-{os.getpid()}-{next(_names)}"
 
 
+def workers_args() -> list[str]:
+    """`--workers N` for a test's own server: N from S3EMU_TEST_WORKERS (1)."""
+    return ["--workers", os.environ.get("S3EMU_TEST_WORKERS", "1")]
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for the session with s3emu's real defaults (5 MiB minimum part).
     S3EMU_TEST_WORKERS=2 runs the whole suite against a multi-process server."""
-    workers = os.environ.get("S3EMU_TEST_WORKERS", "1")
-    srv = ServerProcess(tmp_path_factory.mktemp("data"), "--durability", "fast", "--workers", workers).start()
+    srv = ServerProcess(tmp_path_factory.mktemp("data"), "--durability", "fast", *workers_args()).start()
     yield srv
     srv.stop()
 

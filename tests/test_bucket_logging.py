@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import empty_bucket, eventually, fresh_bucket_name, publish
+from conftest import empty_bucket, eventually, fresh_bucket_name, publish, workers_args
 from server import ServerProcess
 
 LOG_LINE = re.compile(r'^(\S+) (\S+) \[([^\]]+)\] (\S+) (\S+) (\S+) (\S+) (\S+) "([^"]*)" (\d{3}) (\S+) (\S+) (\S+) '
@@ -21,7 +21,8 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     d = tmp_path_factory.mktemp("logging")
     cfg = d / "s3emu.toml"
     cfg.write_text("logging_flush_interval = 0.3\n")
-    server = ServerProcess(d / "data", "--config", str(cfg), "--durability", "fast", "--no-access-log").start()
+    server = ServerProcess(d / "data", "--config", str(cfg), "--durability", "fast", "--no-access-log",
+                           *workers_args()).start()
     yield server
     server.stop()
 
@@ -111,7 +112,11 @@ def test_records_delivered(c: Any, pair: tuple[str, str]) -> None:
     with pytest.raises(ClientError):
         c.get_object(Bucket=source, Key="missing")
     c.list_objects_v2(Bucket=source)
-    assert eventually(lambda: any("REST.GET.BUCKET" in line for line in log_lines(c, target, "access/")))
+    def logged() -> str:
+        return "\n".join(log_lines(c, target, "access/"))
+    # with --workers, each worker delivers the lines of the requests it served
+    assert eventually(lambda: all(op in logged() for op in (
+        "REST.PUT.OBJECT a%20b.txt", "REST.GET.OBJECT a%20b.txt", "REST.GET.OBJECT missing", "REST.GET.BUCKET")))
     lines = log_lines(c, target, "access/")
     parsed = [LOG_LINE.match(line) for line in lines]
     assert all(parsed), lines

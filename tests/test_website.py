@@ -14,14 +14,14 @@ from botocore.exceptions import ClientError
 
 import s3emu
 
-from conftest import empty_bucket, fresh_bucket_name, publish
+from conftest import empty_bucket, fresh_bucket_name, publish, workers_args
 from server import ServerProcess
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     server = ServerProcess(tmp_path_factory.mktemp("website"), "--website-port", "0", "--durability", "fast",
-                           "--no-access-log").start()
+                           "--no-access-log", *workers_args()).start()
     yield server
     server.stop()
 

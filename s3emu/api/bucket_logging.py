@@ -7,7 +7,6 @@ from aiohttp import web
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response
-from ..ops.serverlog import LOG_DELIVERY
 from ..protocol import bucket_logging
 from ..storage import StorageError
 from .common import configuration_body
@@ -28,9 +27,6 @@ async def put_bucket_logging(req: S3Request) -> web.StreamResponse:
         if target.region != source.region:
             raise bucket_logging.region_error(source.region, target.region)
     await req.store.call(req.store.set_bucket_config, req.bucket, "logging", config)
-    delivery = req.http.app.get(LOG_DELIVERY)
-    if delivery is not None:
-        delivery.forget(req.bucket)
     return empty_response()
 
 
