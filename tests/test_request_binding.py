@@ -206,7 +206,7 @@ def test_anonymous_requests(server: ServerProcess, bucket: str) -> None:
         assert error_of(r)["Code"] == "NoSuchBucket" and error_of(r)["BucketName"] == missing
     for method, path in (("GET", f"/{bucket}/foo"), ("GET", "/"), ("PUT", f"/{missing}"),
                          ("PATCH", f"/{bucket}"), ("POST", f"/{bucket}/k"), ("PUT", f"/{bucket}/k?select"),
-                         ("GET", f"/{bucket}?website"), ("DELETE", "/")):
+                         ("GET", f"/{bucket}?metadataTable"), ("DELETE", "/")):
         r = requests.request(method, ep + path, timeout=30)
         assert r.status_code == 403, (method, path, r.text)
         assert error_of(r)["Code"] == "AccessDenied"
@@ -216,7 +216,7 @@ def test_signed_unknown_routes_answer_after_auth(server: ServerProcess, bucket: 
     assert raw_request(server.endpoint, "PATCH", f"/{bucket}").status == 405
     assert raw_request(server.endpoint, "POST", f"/{bucket}/k").status == 405
     assert raw_request(server.endpoint, "PUT", f"/{bucket}/k?select").status == 501
-    assert raw_request(server.endpoint, "GET", f"/{bucket}?website").status == 501
+    assert raw_request(server.endpoint, "GET", f"/{bucket}?metadataTable").status == 501
 
 
 # --- Expect: 100-continue ------------------------------------------------------------------------------------------
