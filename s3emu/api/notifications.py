@@ -8,20 +8,20 @@ from typing import Any
 
 from aiohttp import web
 
-from ..http.body import read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
 from ..ops.notifications import wake_deliverer
 from ..protocol import notifications
+from .common import configuration_body
 
 MAX_BODY = 256 * 1024
 
 
 async def put_bucket_notification_configuration(req: S3Request) -> web.StreamResponse:
     assert req.bucket is not None
-    req.store.get_bucket(req.bucket)
-    notification = notifications.parse_configuration(await read_small(req, MAX_BODY))
+    body = await configuration_body(req, MAX_BODY, checksum_required=False)
+    notification = notifications.parse_configuration(body)
     destinations = notifications.destinations(notification)
     targets = req.config.notification_targets
     if req.headers.get("x-amz-skip-destination-validation", "").lower() != "true":
