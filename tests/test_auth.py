@@ -266,6 +266,17 @@ def test_tampered_presigned_url_is_signature_does_not_match(v4: Any, s3: Any, bu
         assert "UNSIGNED-PAYLOAD" in err["CanonicalRequest"]
 
 
+def test_signature_mismatch_shows_the_path_as_s3_canonicalises_it(v4: Any, bucket: str) -> None:
+    # AWS decodes the path and encodes it again, slashes kept: `/%2Fbucket` is signed as `//bucket`
+    # (LocalStack's AWS-validated test_pre_signed_url_forward_slash_bucket)
+    url = v4.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
+    r = requests.get(url.replace(f"/{bucket}/k", f"/%2F{bucket}/k"), timeout=30)
+    assert r.status_code == 403
+    err = error_of(r)
+    assert err["Code"] == "SignatureDoesNotMatch"
+    assert err["CanonicalRequest"].startswith(f"GET\n//{bucket}/k\n")
+
+
 def test_presigned_url_with_unsigned_amz_headers(v4: Any, bucket: str) -> None:
     url = v4.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k"})
     r = requests.put(url, data=b"x", headers={"x-amz-meta-extra": "1", "x-amz-tagging": "a=b"}, timeout=30)

@@ -139,11 +139,12 @@ def check_signature(*, secret: str, cred: Credential, timestamp: str, method: st
 
 
 def canonical_paths(raw_path: str) -> list[str]:
-    """The path as sent (S3 signs it without re-encoding), then the same path
-    encoded the SigV4 way, for clients that send characters raw but sign them
-    encoded."""
+    """The canonical URIs a signature may have been made over: the path decoded
+    and encoded the SigV4 way (S3's own form, the one its SignatureDoesNotMatch
+    shows: `/%2Fa` is `//a`), then the path as sent, for clients that sign the
+    bytes they send."""
     encoded = uri_encode(unquote(raw_path), safe="/~")
-    return [raw_path] if encoded == raw_path else [raw_path, encoded]
+    return [encoded] if encoded == raw_path else [encoded, raw_path]
 
 
 def header_fields(header: str) -> dict[str, str]:
