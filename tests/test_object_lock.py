@@ -303,6 +303,11 @@ def test_retention_refusals(s3: Any, lock_server: ServerProcess, locked: str) ->
                                 Retention={"Mode": "GOVERNANCE", "RetainUntilDate": days(-1)})
     assert error_of(exc) == ("InvalidArgument", 400)
     assert exc.value.response["Error"]["Message"] == "The retain until date must be in the future!"
+    # the date as S3's Java services print it, in US Pacific time (AWS: test_s3_object_retention_exc)
+    with pytest.raises(ClientError) as exc:
+        s3.put_object_retention(Bucket=locked, Key="k", Retention={
+            "Mode": "GOVERNANCE", "RetainUntilDate": dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)})
+    assert exc.value.response["Error"]["ArgumentValue"] == "Tue Dec 31 16:00:00 PST 2019"
     for inner in ("<Mode>GOVERNANCE</Mode>", "<Mode>SOMETIMES</Mode><RetainUntilDate>2099-01-01T00:00:00Z"
                   "</RetainUntilDate>", "<Mode>GOVERNANCE</Mode><RetainUntilDate>soon</RetainUntilDate>"):
         body = f'<Retention xmlns="{NS}">{inner}</Retention>'.encode()

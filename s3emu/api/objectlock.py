@@ -13,7 +13,7 @@ from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
 from ..http.xml import child_text, local, parse
-from ..protocol.dates import iso8601
+from ..protocol.dates import iso8601, java_date
 from ..storage import LockRule
 from .common import MODES, _date, bypass_governance
 
@@ -127,7 +127,7 @@ async def put_object_retention(req: S3Request) -> web.StreamResponse:
             raise S3Error("MalformedXML") from None
         if until <= time.time():
             raise S3Error("InvalidArgument", "The retain until date must be in the future!",
-                          ArgumentName="RetainUntilDate", ArgumentValue=raw_until)
+                          ArgumentName="RetainUntilDate", ArgumentValue=java_date(until))
     await req.store.call(req.store.put_object_retention, req.bucket, req.key, req.param("versionId"), mode,
                          until, bypass_governance=bypass_governance(req))
     return empty_response()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import zoneinfo
 
 
 def http_date(ts: float) -> str:
@@ -36,3 +37,15 @@ def parse_iso8601(text: str) -> dt.datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return value.astimezone(dt.timezone.utc)
+
+
+def java_date(ts: float) -> str:
+    """A date as S3's Java services print one in some error fields: Java's
+    Date.toString() in US Pacific time, `Tue Dec 31 16:00:00 PST 2019` (AWS:
+    PutObjectRetention's ArgumentValue, test_s3_object_retention_exc). UTC where
+    the system has no time zone data."""
+    try:
+        zone: dt.tzinfo = zoneinfo.ZoneInfo("America/Los_Angeles")
+    except zoneinfo.ZoneInfoNotFoundError:
+        zone = dt.timezone.utc
+    return dt.datetime.fromtimestamp(ts, zone).strftime("%a %b %d %H:%M:%S %Z %Y")
