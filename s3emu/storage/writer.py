@@ -11,35 +11,72 @@ writer in at a time anyway; writes of one process run in the order given.
 from __future__ import annotations
 
 import asyncio
-import functools
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
+# fn, args, kwargs, and the loop and future to answer on; None stops the thread
+_Job = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
 
 class Writer:
+    """One thread taking jobs from a queue: leaner than a ThreadPoolExecutor
+    hop (no concurrent Future, no shield), which a small write pays twice."""
+
     def __init__(self) -> None:
-        self._executor: ThreadPoolExecutor | None = None  # started on first use: after any fork
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None  # started on first use: after any fork
+        self._lock = threading.Lock()
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """fn(*args, **kwargs) on the writer thread. Once handed over it runs to
         its end even if the caller is cancelled (a client that hangs up does not
         cut a commit short, nor leave a written data file unreferenced)."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3emu-store")
-        job = asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
-        job.add_done_callback(_consume)
-        return await asyncio.shield(job)
+        if self._thread is None:
+            self._start()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((fn, args, kwargs, loop, future))
+        return await future  # cancelling it leaves the job to run; its outcome is then dropped
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="s3emu-store", daemon=True)
+                self._thread.start()
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fn, args, kwargs, loop, future = job
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as e:
+                _answer(loop, _fail, future, e)
+            else:
+                _answer(loop, _succeed, future, result)
 
     def close(self) -> None:
         """Wait for the writes handed over, then stop the thread."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._jobs.put(None)
+            thread.join()
 
 
-def _consume(job: asyncio.Future[Any]) -> None:
-    # a job whose caller was cancelled: its outcome is nobody's, but must not be reported as lost
-    if not job.cancelled():
-        job.exception()
+def _answer(loop: asyncio.AbstractEventLoop, how: Callable[..., None], *args: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(how, *args)
+    except RuntimeError:
+        pass  # the loop has closed: nobody waits for the answer
+
+
+def _succeed(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():  # a cancelled caller: its outcome is nobody's
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
