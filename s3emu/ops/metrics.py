@@ -55,15 +55,23 @@ class Metrics:
                                  registry=own)
         self.latency = Histogram("s3emu_request_duration_seconds", "Time to answer a request, by operation.",
                                  ["operation"], buckets=BUCKETS, registry=own)
+        # the labelled children by (operation, status): labels() takes a lock and builds a key each time
+        self._children: dict[tuple[str, int], tuple[Counter, Counter, Counter, Histogram]] = {}
         self.store = StoreUsage()
         for collector in (self.store, BuildInfo(), ServerProcesses(multiprocess_dir)):
             self.registry.register(collector)
 
     def observe(self, operation: str, status: int, bytes_in: int, bytes_out: int, seconds: float) -> None:
-        self.requests.labels(operation, str(status)).inc()
-        self.bytes_in.labels(operation).inc(bytes_in)
-        self.bytes_out.labels(operation).inc(bytes_out)
-        self.latency.labels(operation).observe(seconds)
+        children = self._children.get((operation, status))
+        if children is None:
+            children = self._children[(operation, status)] = (
+                self.requests.labels(operation, str(status)), self.bytes_in.labels(operation),
+                self.bytes_out.labels(operation), self.latency.labels(operation))
+        requests, received, sent, latency = children
+        requests.inc()
+        received.inc(bytes_in)
+        sent.inc(bytes_out)
+        latency.observe(seconds)
 
     async def render(self, store: Store) -> bytes:
         """The text exposition of every metric."""

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
+import math
 import zoneinfo
 
 
 def http_date(ts: float) -> str:
     """An HTTP date to the second (RFC 7231): Wed, 12 Oct 2009 17:50:00 GMT."""
-    return email.utils.formatdate(int(ts), usegmt=True)
+    return _http_date(int(ts))
+
+
+# every response and log line formats a time: the few seconds in use are formatted once each
+@functools.lru_cache(maxsize=1024)
+def _http_date(second: int) -> str:
+    return email.utils.formatdate(second, usegmt=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_second(second: int) -> str:
+    return dt.datetime.fromtimestamp(second, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def parse_http_date(value: str | None) -> float | None:
@@ -26,7 +39,7 @@ def iso8601(ts: float, *, millis: bool = True, exact: bool = False) -> str:
     """ISO 8601 in UTC as S3 writes it: 2009-10-12T17:50:30.000Z, whole seconds
     (AWS: test_s3_timestamp_precision); `exact` keeps the milliseconds (logs),
     without `millis` 2009-10-12T17:50:30Z."""
-    text = dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    text = _iso_second(math.floor(ts))
     return f"{text}.{int(ts * 1000) % 1000 if exact else 0:03d}Z" if millis else f"{text}Z"
 
 
