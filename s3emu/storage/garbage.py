@@ -17,17 +17,20 @@ from typing import Iterable
 
 from .blobs import BlobStore
 from .db import Database, transaction
+from .writer import Writer
 
 LEASE_SECONDS = 600.0  # a lease's life; readers renew it halfway
+WAIT_FOR_AT_MOST = 64  # data files a request waits to see unlinked; more are unlinked after its answer
 
 
 class Garbage:
     """Schedules data files for deletion and deletes them once it is safe."""
 
-    def __init__(self, db: Database, blobs: BlobStore) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, writer: Writer | None = None) -> None:
         self.db = db
         self.blobs = blobs
-        self.pending = False  # whether this process dropped files since it last collected
+        self.writer = writer  # whose `after` collects: see collect()
+        self.pending = 0  # data files this process dropped since it last collected
 
     def discard(self, files: Iterable[str], object_id: int | None = None) -> None:
         """Inside a transaction: schedule data files (of object version
@@ -40,19 +43,29 @@ class Garbage:
                                 ((f, object_id) for (f,) in rows))
             return
         self.db.executemany("INSERT OR IGNORE INTO garbage(file) VALUES (?)", rows)
-        self.pending = True
+        self.pending += len(rows)
 
     def collect(self, force: bool = False) -> None:
         """After a commit: unlink what the committed transactions dropped
-        (with force, whatever any process left, as at start-up)."""
+        (with force, whatever any process left, as at start-up). In a job of
+        the writer thread, more than WAIT_FOR_AT_MOST files are left to the
+        writer's `after`: the request that dropped them (a Complete over an
+        object of 10,000 parts, a DeleteObjects of 1000 keys) is answered
+        without waiting for their unlinks."""
         if not (force or self.pending):
             return  # most writes drop nothing: skip the scan
-        self.pending = False
+        if not force and self.pending > WAIT_FOR_AT_MOST and self.writer is not None and self.writer.in_job():
+            return
+        self.pending = 0
         files = [r[0] for r in self.db.execute("SELECT file FROM garbage")]
         if not files:
             return
         self.blobs.delete(files)
-        self.db.executemany("DELETE FROM garbage WHERE file=?", ((f,) for f in files))
+        if len(files) == 1:
+            self.db.execute("DELETE FROM garbage WHERE file=?", (files[0],))
+            return
+        with transaction(self.db) as db:  # one commit for them all, not one each
+            db.executemany("DELETE FROM garbage WHERE file=?", ((f,) for f in files))
 
     # -- leases ------------------------------------------------------------------
 
@@ -96,4 +109,4 @@ class Garbage:
         if files:
             self.db.executemany("INSERT OR IGNORE INTO garbage(file) VALUES (?)", ((f,) for f in files))
             self.db.executemany("DELETE FROM held_garbage WHERE file=?", ((f,) for f in files))
-            self.pending = True
+            self.pending += len(files)

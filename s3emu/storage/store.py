@@ -57,9 +57,9 @@ class Store:
         self.root.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.root / "meta.sqlite3", durable)
         self.blobs = BlobStore(self.root, durable)
-        self.writer = Writer()
+        self.writer = Writer(after=self.collect_garbage)
         self.reserve = Reserve(self.root)
-        self.garbage = Garbage(self.db, self.blobs)
+        self.garbage = Garbage(self.db, self.blobs, self.writer)
         self.buckets = Buckets(self.db)
         self.objects = Objects(self.db, self.blobs, self.garbage, self.buckets, self.writer)
         self.versions = Versions(self.db, self.buckets, self.objects)
@@ -72,6 +72,11 @@ class Store:
         connection; the Store is unusable afterwards."""
         self.writer.close()
         self.db.close()
+
+    def collect_garbage(self) -> None:
+        """Unlink the data files that committed writes dropped (the writer
+        thread's work after its jobs)."""
+        self.garbage.collect()
 
     async def call(self, method: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run one of this store's methods on its writer thread (see the class

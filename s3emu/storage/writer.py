@@ -11,23 +11,34 @@ writer in at a time anyway; writes of one process run in the order given.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger("s3emu.store")
 # fn, args, kwargs, and the loop and future to answer on; None stops the thread
 _Job = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
 
+AFTER_EVERY = 64  # jobs that may pass, the queue never empty, before `after` runs anyway
+
+
 class Writer:
     """One thread taking jobs from a queue: leaner than a ThreadPoolExecutor
-    hop (no concurrent Future, no shield), which a small write pays twice."""
+    hop (no concurrent Future, no shield), which a small write pays twice.
 
-    def __init__(self) -> None:
+    `after` is work that no caller should wait for (unlinking the files a
+    commit dropped): it runs once a job's answer is on its way, when the queue
+    is empty or every AFTER_EVERY jobs."""
+
+    def __init__(self, after: Callable[[], None] | None = None) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None  # started on first use: after any fork
         self._lock = threading.Lock()
+        self._after = after
+        self._running = False  # a job, as opposed to `after`
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """fn(*args, **kwargs) on the writer thread. Once handed over it runs to
@@ -46,15 +57,32 @@ class Writer:
                 self._thread = threading.Thread(target=self._serve, name="s3emu-store", daemon=True)
                 self._thread.start()
 
+    def in_job(self) -> bool:
+        """Whether this is the writer thread running a job (`after` will follow)."""
+        return self._running and threading.current_thread() is self._thread
+
     def _serve(self) -> None:
+        since_after = 0
         while (job := self._jobs.get()) is not None:
             fn, args, kwargs, loop, future = job
+            self._running = True
             try:
                 result = fn(*args, **kwargs)
             except BaseException as e:
                 _answer(loop, _fail, future, e)
             else:
                 _answer(loop, _succeed, future, result)
+            finally:
+                self._running = False
+            since_after += 1
+            if self._after is not None and (self._jobs.empty() or since_after >= AFTER_EVERY):
+                since_after = 0
+                try:
+                    self._after()
+                except Exception:
+                    log.exception("after a write")  # retried after the next one
+        if self._after is not None:
+            self._after()
 
     def close(self) -> None:
         """Wait for the writes handed over, then stop the thread."""

@@ -1,0 +1,41 @@
+"""The writer thread: writes run in the order handed over, and a write that
+drops many data files is answered before they are unlinked."""
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from s3emu.storage import Store
+from s3emu.storage.garbage import WAIT_FOR_AT_MOST
+
+from .test_reads import _multipart
+
+
+def _files(store: Store) -> int:
+    return len(list((store.root / "blobs").rglob("*/*")))
+
+
+def test_many_dropped_files_are_unlinked_after_the_answer(tmp_path: Path) -> None:
+    store = Store(tmp_path, durable=False)
+    store.create_bucket("b", "us-east-1")
+    parts = WAIT_FOR_AT_MOST + 6
+    go = threading.Event()
+    seen: list[int] = []
+
+    async def scenario() -> None:
+        await _multipart(store, "big", [b"x"] * parts)
+        await _multipart(store, "small", [b"y"] * 2)
+        # queued behind a job that waits: the deletes, then a look at the files, in that order
+        jobs = [asyncio.ensure_future(store.call(go.wait, 30)),
+                asyncio.ensure_future(store.call(store.delete_object, "b", "small")),
+                asyncio.ensure_future(store.call(store.delete_object, "b", "big")),
+                asyncio.ensure_future(store.call(lambda: seen.append(_files(store))))]
+        await asyncio.sleep(0)
+        go.set()
+        await asyncio.gather(*jobs)
+
+    asyncio.run(scenario())
+    assert seen == [parts]  # the small object's files went before its answer, the big one's after
+    store.close()  # the writer collects before it stops
+    assert _files(store) == 0
