@@ -11,7 +11,7 @@ from ..http.body import declared_length, payload, read_small
 from ..http.errors import S3Error
 from ..http.headers import check_override
 from ..http.request import S3Request
-from ..http.responses import SpansResponse, empty_response, xml_response
+from ..http.responses import empty_response, object_response, xml_response
 from ..http.xml import child_text, children, parse
 from ..protocol import checksums, sse, tagging
 from ..protocol.dates import iso8601
@@ -140,7 +140,7 @@ async def _read(req: S3Request, head: bool) -> web.StreamResponse:
         return answer
     assert isinstance(answer, tuple)
     status, headers = answer
-    return SpansResponse(opened, status=status, headers=headers)
+    return await object_response(opened, status=status, headers=headers)
 
 
 async def delete_object(req: S3Request) -> web.StreamResponse:

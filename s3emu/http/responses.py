@@ -27,6 +27,17 @@ def empty_response(status: int = 200, headers: Mapping[str, str] | None = None) 
     return resp
 
 
+async def object_response(body: OpenRange, *, status: int, headers: Mapping[str, str]) -> web.StreamResponse:
+    """The response sending an open range of an object: a small one is read
+    now and sent with the headers in one write; others stream (SpansResponse)."""
+    if body.length > INLINE_BYTES or body.needs_lease:
+        return SpansResponse(body, status=status, headers=headers)
+    try:
+        return web.Response(status=status, headers=headers, body=body.read_now())
+    finally:
+        await body.close()
+
+
 class SpansResponse(web.StreamResponse):
     """Sends an open range of an object (storage.OpenRange): large pieces with
     sendfile(2), so their bytes never pass through Python, small ones read
