@@ -56,6 +56,11 @@ class WriteCondition:
     # set for a multipart upload whose key was written or deleted after it began
     key_changed: bool = False
 
+    @property
+    def conditional(self) -> bool:
+        """Whether check() looks at the current version at all (a plain write skips the lookup)."""
+        return self.if_match is not None or self.if_none_match
+
     def check(self, current: ObjectInfo | None, key: str) -> None:
         """ObjectExists, NoSuchKey or ETagMismatch when the condition does not
         hold; ConditionalConflict when it holds but key_changed (S3 then
@@ -123,7 +128,8 @@ class Objects:
         new current version of key, after checking `condition`."""
         db = self.db
         b = self.buckets.get(bucket)
-        condition.check(self.current(bucket, key), key)
+        if condition.conditional:
+            condition.check(self.current(bucket, key), key)
         self.key_changed(bucket, key)
         version_id = new_version_id() if b.versioning == "Enabled" else "null"
         now = float(int(time.time()))  # S3 keeps object times to the second: listings agree with HEAD
