@@ -85,17 +85,20 @@ async def _raw_chunks(req: S3Request) -> AsyncIterator[bytes]:
     # the body may take the idle timeout, plus as long as its bytes take at the minimum rate
     deadline = loop.time() + config.request_idle_timeout
     while True:
+        # bytes already arrived need no timer (a small body comes with its headers)
+        chunk = http.content.read_nowait()
         wait = min(config.request_idle_timeout, deadline - loop.time())
-        try:
-            if wait <= 0:
-                raise TimeoutError
-            async with asyncio.timeout(wait):
-                chunk = await http.content.readany()
-        except TimeoutError:
-            # answer, then close the connection (after aiohttp's brief lingering read) rather
-            # than keep it alive
-            http.protocol.close()
-            raise _request_timeout() from None
+        if wait <= 0 or not (chunk or http.content.at_eof()):
+            try:
+                if wait <= 0:
+                    raise TimeoutError
+                async with asyncio.timeout(wait):
+                    chunk = await http.content.readany()
+            except TimeoutError:
+                # answer, then close the connection (after aiohttp's brief lingering read) rather
+                # than keep it alive
+                http.protocol.close()
+                raise _request_timeout() from None
         if not chunk:
             return
         deadline += len(chunk) / config.request_min_rate
