@@ -169,7 +169,7 @@ def bypass_governance(req: S3Request) -> bool:
     if raw is None:
         return False
     assert req.bucket is not None
-    if not req.store.get_bucket(req.bucket).object_lock:
+    if not req.bucket_info().object_lock:
         raise S3Error("InvalidArgument", "x-amz-bypass-governance-retention is only applicable to Object Lock "
                                          "enabled buckets.", ArgumentName="x-amz-bypass-governance-retention")
     return bool(raw.lower() == "true")
@@ -189,7 +189,7 @@ def write_lock(req: S3Request, *, put: bool = False) -> ObjectMeta:
     hold = req.headers.get("x-amz-object-lock-legal-hold")
     if mode is None and until is None and hold is None:
         return {}
-    if not req.store.get_bucket(req.bucket).object_lock:
+    if not req.bucket_info().object_lock:
         raise S3Error("InvalidRequest", NO_LOCK_CONFIG)
     if (mode is None) != (until is None):  # naming the one missing (AWS: put-obj-locked-error-no-mode)
         raise S3Error("InvalidArgument", "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must "
@@ -290,7 +290,7 @@ def expiration_headers(req: S3Request, info: ObjectInfo) -> dict[str, str]:
     # a read that names a version, even the current one, gets none (AWS: head-object-expiry-current-with-version-id)
     if not info.is_latest or req.param("versionId") is not None:
         return {}
-    config = req.store.get_bucket(req.bucket).config
+    config = req.bucket_info().config
     if not config.get("lifecycle"):
         return {}
     due = expiration(rules_of(config), info, req.config.lifecycle_day_seconds)
@@ -314,7 +314,7 @@ def encrypt(req: S3Request, meta: ObjectMeta, fields: Mapping[str, str] | None =
     CopyObject, CreateMultipartUpload; a POST upload passes its form
     `fields`): the request's own, else the destination bucket's default."""
     assert req.bucket is not None
-    bucket = req.store.get_bucket(req.bucket)
+    bucket = req.bucket_info()
     encryption = sse.effective(req.headers if fields is None else fields, sse.bucket_rule(bucket.config),
                                bucket.region)
     meta["headers"] = sse.with_encryption(meta.get("headers", {}), encryption)
@@ -447,7 +447,7 @@ def write_ownership(req: S3Request, headers: Any = None) -> ObjectMeta:
     records of who may use the new object: its owner and ACL from the
     x-amz-acl / x-amz-grant-* headers, refused as S3 refuses them."""
     assert req.bucket is not None
-    bucket = req.store.get_bucket(req.bucket)
+    bucket = req.bucket_info()
     writer = caller(req)
     bucket_owner = bucket_owner_id(req, bucket)
     owner_id = writer.canonical_id or bucket_owner

@@ -64,7 +64,7 @@ def authorize(req: S3Request) -> None:
         if req.principal.anonymous:
             raise _denied()
         return
-    bucket = req.store.get_bucket(req.bucket)  # NoSuchBucket
+    bucket = req.bucket_info()  # NoSuchBucket
     access = bucket_access(req, bucket)
     if expected is not None and expected != access.owner_account_id:
         raise _denied()

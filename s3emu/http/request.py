@@ -8,7 +8,7 @@ from aiohttp import web
 from multidict import CIMultiDictProxy, MultiMapping
 
 from ..config import Config
-from ..storage import Store
+from ..storage import BucketInfo, Store
 from ..storage.ids import unique_b64, unique_hex
 from .errors import S3Error
 from .operations import Operation
@@ -33,6 +33,16 @@ class S3Request:
     header_override: CIMultiDictProxy[str] | None = None
     continued: bool = False  # `100 Continue` was sent (http.body.invite_body)
     website: bool = False  # a request to the website endpoint (anonymous page views)
+    _bucket_info: BucketInfo | None = field(default=None, repr=False)
+
+    def bucket_info(self) -> BucketInfo:
+        """The addressed bucket as this request first read it (NoSuchBucket):
+        the several checks of an object operation (access, encryption,
+        ownership, lock, lifecycle headers) read its row once."""
+        if self._bucket_info is None:
+            assert self.bucket is not None
+            self._bucket_info = self.store.get_bucket(self.bucket)
+        return self._bucket_info
 
     @property
     def access_key(self) -> str | None:
