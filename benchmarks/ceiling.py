@@ -4,9 +4,11 @@ are reported as ratios to this."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -45,6 +47,15 @@ def make_app(root: Path) -> web.Application:
     return app
 
 
+async def serve(root: Path, port: int) -> None:
+    runner = web.AppRunner(make_app(root), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    # the port bound, not one picked beforehand that another process may have taken meanwhile
+    print(f"ceiling ready on http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
+    await asyncio.Event().wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
@@ -52,18 +63,13 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(args.data_dir)
     root.mkdir(parents=True, exist_ok=True)
-
-    async def announce(app: web.Application) -> None:
-        print("ceiling ready", flush=True)
-
-    app = make_app(root)
-    app.on_startup.append(announce)
     try:  # the event loop s3emu runs on when it is installed
         import uvloop
-        loop = uvloop.new_event_loop()
+        factory: Any = uvloop.new_event_loop
     except ImportError:
-        loop = None
-    web.run_app(app, host="127.0.0.1", port=args.port, access_log=None, print=None, loop=loop)
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(serve(root, args.port))
 
 
 if __name__ == "__main__":

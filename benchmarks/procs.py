@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,12 +15,6 @@ import time
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _tree(pid: int) -> list[int]:
@@ -146,18 +139,16 @@ def s3emu(name: str, data_dir: Path, *extra: str, source: Path = ROOT) -> Server
 
 
 def ceiling(data_dir: Path) -> Server:
-    port = free_port()
-    cmd = [sys.executable, "-m", "benchmarks.ceiling", "--port", str(port), "--data-dir", str(data_dir)]
-    return Server("ceiling", cmd, r"ceiling ready", endpoint=f"http://127.0.0.1:{port}", s3=False)
+    cmd = [sys.executable, "-m", "benchmarks.ceiling", "--data-dir", str(data_dir)]
+    return Server("ceiling", cmd, r"ceiling ready on (http\S+)", s3=False)
 
 
 def moto(python: Path) -> Server:
     """moto's server (in memory; it checks no signatures). Parts of any size, as
     the s3emu servers here take, with its default in-memory buffer per key."""
-    port = free_port()
     env = {"S3_UPLOAD_PART_MIN_SIZE": "1", "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(5 * (1 << 20) - 1024)}
-    cmd = [str(python), "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    return Server("moto", cmd, r"Running on", endpoint=f"http://127.0.0.1:{port}", env=env)
+    cmd = [str(python), "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"]
+    return Server("moto", cmd, r"Running on (http\S+)", env=env)
 
 
 def s3rver(script: Path, data_dir: Path) -> Server:
