@@ -370,3 +370,30 @@ def test_expiration_header_names_the_rule_that_applies(c: Any, b: str) -> None:
     assert "Expiration" not in c.head_object(Bucket=b, Key="s/k", VersionId=put["VersionId"])
     assert "Expiration" not in c.put_object(Bucket=b, Key="s/other", Body=b"x")
     assert c.put_object(Bucket=b, Key="x/k", Body=b"x", Tagging="t=1")["Expiration"].endswith('rule-id="late"')
+
+
+@pytest.mark.parametrize("action", [
+    "<Expiration><Date>0001-01-01T00:00:00Z</Date></Expiration>",
+    "<Expiration><Days>2147483647</Days></Expiration>",
+    "<AbortIncompleteMultipartUpload><DaysAfterInitiation>2147483647</DaysAfterInitiation>"
+    "</AbortIncompleteMultipartUpload>",
+])
+def test_far_off_dates_do_not_break_the_bucket(server: ServerProcess, s3: Any, bucket: str, action: str) -> None:
+    """A rule whose date lies before year 1000 or whose days reach past year
+    9999 (real days, the session server's) is kept and reported, and the
+    writes that report it go on working: dates are written with four digits."""
+    rules = "".join(f"<Rule><ID>{name}</ID><Status>Enabled</Status><Filter><Prefix>{prefix}</Prefix></Filter>"
+                    f"{action}</Rule>" for name, prefix in (("far", "never/"), ("near", "x")))
+    assert put_xml(server, bucket, f"<LifecycleConfiguration>{rules}</LifecycleConfiguration>").status == 200
+    got = request(server.endpoint, "GET", f"/{bucket}?lifecycle")
+    assert got.status == 200
+    assert b"<Date>1-" not in got.body
+    put = s3.put_object(Bucket=bucket, Key="x", Body=b"v")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="x")
+    if "Expiration" in action:
+        assert 'rule-id="near"' in put["Expiration"]
+        assert 'rule-id="near"' in s3.head_object(Bucket=bucket, Key="x")["Expiration"]
+    else:
+        assert upload["AbortRuleId"] == "near"
+        assert upload["AbortDate"].year == 9999
+    s3.abort_multipart_upload(Bucket=bucket, Key="x", UploadId=upload["UploadId"])

@@ -8,6 +8,21 @@ import functools
 import math
 import zoneinfo
 
+# the dates S3's formats can write (four-digit years): a time outside them is
+# written as the nearest one, so a far-off lifecycle or restore date never
+# fails a request that only reports it
+_FIRST = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
+_LAST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+
+
+def _utc(second: int) -> dt.datetime:
+    """`second` (epoch seconds) as an aware UTC datetime, clamped to years 1..9999."""
+    if second <= _FIRST.timestamp():
+        return _FIRST
+    if second >= _LAST.timestamp():
+        return _LAST
+    return dt.datetime.fromtimestamp(second, dt.timezone.utc)
+
 
 def http_date(ts: float) -> str:
     """An HTTP date to the second (RFC 7231): Wed, 12 Oct 2009 17:50:00 GMT."""
@@ -17,12 +32,13 @@ def http_date(ts: float) -> str:
 # every response and log line formats a time: the few seconds in use are formatted once each
 @functools.lru_cache(maxsize=1024)
 def _http_date(second: int) -> str:
-    return email.utils.formatdate(second, usegmt=True)
+    return email.utils.format_datetime(_utc(second), usegmt=True)
 
 
 @functools.lru_cache(maxsize=1024)
 def _iso_second(second: int) -> str:
-    return dt.datetime.fromtimestamp(second, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    when = _utc(second)
+    return f"{when.year:04d}-{when:%m-%dT%H:%M:%S}"  # %Y does not pad years before 1000
 
 
 def parse_http_date(value: str | None) -> float | None:
