@@ -246,6 +246,14 @@ def test_invalid_utf8_keys(srv: ServerProcess, path: str) -> None:
     assert keys(srv) == before
 
 
+@pytest.mark.parametrize("query", ["list-type=2&prefix=%ff", "list-type=2&start-after=%c3%28", "marker=%ff%fe",
+                                   "versions&key-marker=%ed%a0%80", "uploads&prefix=a%80", "location=%ff"])
+def test_query_values_that_are_not_utf8(srv: ServerProcess, query: str) -> None:
+    """Refused as the path is, not answered for U+FFFD in place of the bytes."""
+    status, _, reply = send(srv, "GET", f"/{BUCKET}?{query}")
+    assert status == 400 and s3_error(reply)["Code"] == "InvalidURI", reply
+
+
 def test_repeated_and_oversized_query_values(srv: ServerProcess) -> None:
     upload_id = new_upload(srv, "q")
     status, _, reply = send(srv, "PUT", f"/{BUCKET}/q?partNumber=1&partNumber=2&uploadId={upload_id}"

@@ -24,9 +24,14 @@ def host_bucket(host: str | None, domains: Sequence[str]) -> str | None:
 
 def split_path(raw_path: str, host_bucket: str | None) -> tuple[str | None, str | None]:
     """Bucket and key from the raw (still percent-encoded) path. Keys keep
-    every slash, dot and empty segment. InvalidURI when a part is not UTF-8."""
-    path = raw_path.split("?", 1)[0]
+    every slash, dot and empty segment. InvalidURI when a part of the path,
+    or a query parameter's name or value, is not UTF-8 once decoded (aiohttp
+    would hand such a parameter over with U+FFFD in place of its bytes)."""
+    path, _, query = raw_path.partition("?")
     try:
+        for item in query.split("&"):
+            for part in item.split("=", 1):
+                unquote(part, errors="strict")
         if host_bucket is not None:
             key = unquote(path[1:], errors="strict") if len(path) > 1 else None
             return host_bucket, key

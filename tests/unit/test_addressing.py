@@ -38,9 +38,11 @@ def test_split_path(raw_path: str, from_host: str | None, expected: tuple[str | 
     assert split_path(raw_path, from_host) == expected
 
 
-def test_a_path_that_is_not_utf8_is_invalid_uri() -> None:
+@pytest.mark.parametrize("raw_path", ["/bucket/%FF", "/bucket?prefix=%FF", "/bucket/k?versionId=a%C3%28",
+                                      "/bucket?list-type=2&start-after=%ed%a0%80", "/bucket?%FF"])
+def test_a_path_or_query_that_is_not_utf8_is_invalid_uri(raw_path: str) -> None:
     with pytest.raises(S3Error) as excinfo:
-        split_path("/bucket/%FF", None)
+        split_path(raw_path, None)
     assert (excinfo.value.code, excinfo.value.status) == ("InvalidURI", 400)
 
 
