@@ -265,6 +265,52 @@ def test_conditional_put_forms_not_implemented(s3: Any, bucket: str, conditions:
     assert absent(s3, bucket, "absent")
 
 
+def test_conditional_delete(s3: Any, bucket: str) -> None:
+    """DeleteObject with If-Match deletes only the version it names (AWS
+    recording delete-obj-if-match); DeleteObjects takes an ETag per key."""
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["ETag"]
+    with pytest.raises(ClientError) as exc:
+        s3.delete_object(Bucket=bucket, Key="k", IfMatch="badvalue")
+    assert error_of(exc) == ("PreconditionFailed", 412)
+    assert exc.value.response["Error"]["Condition"] == "If-Match"
+    with pytest.raises(ClientError) as exc:
+        s3.delete_object(Bucket=bucket, Key="absent", IfMatch="*")
+    assert error_of(exc) == ("NoSuchKey", 404)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"one"
+    s3.delete_object(Bucket=bucket, Key="k", IfMatch=etag)
+    assert absent(s3, bucket, "k")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"two")
+    s3.delete_object(Bucket=bucket, Key="k", IfMatch="*")
+    assert absent(s3, bucket, "k")
+
+    kept = s3.put_object(Bucket=bucket, Key="a", Body=b"a")["ETag"]
+    gone = s3.put_object(Bucket=bucket, Key="b", Body=b"b")["ETag"]
+    reply = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
+        {"Key": "a", "ETag": gone}, {"Key": "b", "ETag": gone}]})
+    assert [d["Key"] for d in reply["Deleted"]] == ["b"]
+    assert [(e["Key"], e["Code"]) for e in reply["Errors"]] == [("a", "PreconditionFailed")]
+    assert s3.get_object(Bucket=bucket, Key="a")["ETag"] == kept
+
+
+@pytest.mark.parametrize("conditions, header", [
+    # AWS recordings delete-obj-if-match-last-modified, -size, -all: directory buckets only
+    ({"IfMatchLastModifiedTime": dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)},
+     "x-amz-if-match-last-modified-time"),
+    ({"IfMatchSize": 10}, "x-amz-if-match-size"),
+    ({"IfMatchSize": 10, "IfMatch": "badvalue",
+      "IfMatchLastModifiedTime": dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)},
+     "x-amz-if-match-last-modified-time"),
+])
+def test_directory_bucket_delete_conditions_not_implemented(s3: Any, bucket: str, conditions: dict[str, Any],
+                                                            header: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"1")
+    with pytest.raises(ClientError) as exc:
+        s3.delete_object(Bucket=bucket, Key="k", **conditions)
+    assert error_of(exc) == ("NotImplemented", 501)
+    assert exc.value.response["Error"]["Header"] == header
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"1"
+
+
 # -- GetObject: Range ---------------------------------------------------------
 
 @pytest.mark.parametrize("header,first,last", [

@@ -241,26 +241,28 @@ class Objects:
     # -- deleting ------------------------------------------------------------
 
     def delete(self, bucket: str, key: str, version_id: str | None = None, *,
-               bypass_governance: bool = False) -> Deleted:
+               bypass_governance: bool = False, condition: WriteCondition = ALWAYS) -> Deleted:
         """See Store.delete_object."""
         if version_id is not None:
             check_version_id(version_id)
         with transaction(self.db):
+            condition.check(self.current(bucket, key), key)
             result = self._delete_one(self.buckets.get(bucket), key, version_id, bypass_governance)
         self.garbage.collect()
         return result
 
-    def delete_many(self, bucket: str, targets: Sequence[tuple[str, str | None]], *,
+    def delete_many(self, bucket: str, targets: Sequence[tuple[str, str | None, WriteCondition]], *,
                     bypass_governance: bool = False) -> list[Deleted | StorageError]:
         """See Store.delete_objects: one transaction, a savepoint per key."""
         results: list[Deleted | StorageError] = []
         with transaction(self.db) as db:
             b = self.buckets.get(bucket)
-            for key, version_id in targets:
+            for key, version_id, condition in targets:
                 db.execute("SAVEPOINT one")
                 try:
                     if version_id is not None:
                         check_version_id(version_id)
+                    condition.check(self.current(bucket, key), key)
                     results.append(self._delete_one(b, key, version_id, bypass_governance))
                 except StorageError as e:
                     db.execute("ROLLBACK TO one")

@@ -331,18 +331,21 @@ class Store:
         return self.objects.read_range(opened)
 
     def delete_object(self, bucket: str, key: str, version_id: str | None = None, *,
-                      bypass_governance: bool = False) -> Deleted:
+                      bypass_governance: bool = False, condition: WriteCondition = ALWAYS) -> Deleted:
         """Unversioned bucket: the key goes. Versioned: a delete marker on top,
         or with version_id that version for good (a missing one is no error).
-        Works on a full disk (storage/reserve.py). Raises NoSuchBucket,
-        InvalidVersionId, ObjectLocked (retention or legal hold; a GOVERNANCE
-        retention yields to bypass_governance)."""
+        `condition` (If-Match) is checked against the current version in the
+        same transaction. Works on a full disk (storage/reserve.py). Raises
+        NoSuchBucket, InvalidVersionId, ObjectLocked (retention or legal hold;
+        a GOVERNANCE retention yields to bypass_governance), and
+        WriteCondition.check's errors."""
         return self.reserve.freeing(lambda: self.objects.delete(bucket, key, version_id,
-                                                                bypass_governance=bypass_governance))
+                                                                bypass_governance=bypass_governance,
+                                                                condition=condition))
 
-    def delete_objects(self, bucket: str, targets: Sequence[tuple[str, str | None]], *,
+    def delete_objects(self, bucket: str, targets: Sequence[tuple[str, str | None, WriteCondition]], *,
                        bypass_governance: bool = False) -> list[Deleted | StorageError]:
-        """DeleteObjects: each (key, version_id) deleted as delete_object does,
+        """DeleteObjects: each (key, version_id, condition) deleted as delete_object does,
         in one transaction; each key's outcome, Deleted or the error that kept
         it (the others go on). Works on a full disk. Raises NoSuchBucket."""
         return self.reserve.freeing(lambda: self.objects.delete_many(bucket, targets,
