@@ -188,3 +188,38 @@ def test_a_form_upload_gets_tags_class_and_the_bucket_encryption(srv: ServerProc
     assert (head["SSEKMSKeyId"], head["BucketKeyEnabled"]) == ("arn:aws:kms:us-east-1:000000000000:key/k1", True)
     assert head["StorageClass"] == "STANDARD_IA"
     assert client.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == [{"Key": "kind", "Value": "form"}]
+
+
+def _raw_form(url: str, fields: list[tuple[str, str]], file: bytes, cut: int = 0) -> tuple[int, bytes]:
+    """POST a form built by hand, its body cut short by `cut` bytes (Content-Length says the cut length)."""
+    boundary = "----s3emu-form"
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+                    for name, value in fields)
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n'.encode() + file
+             + f"\r\n--{boundary}--\r\n".encode())
+    reply = requests.post(url, data=body[:len(body) - cut], timeout=60,
+                          headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    return reply.status_code, reply.content
+
+
+def test_many_small_fields_count_against_the_form_limit(srv: ServerProcess, bucket: str) -> None:
+    """The 20 KiB before the file are the fields' bytes as sent, each field's
+    own headers included: 2000 one-letter fields exceed them."""
+    status, reply = _raw_form(f"{srv.endpoint}/{bucket}", [("key", "k")] + [(f"f{i}", "v") for i in range(2000)],
+                              b"data")
+    assert status == 400 and b"<Code>MaxPostPreDataLengthExceededError</Code>" in reply
+    assert "Contents" not in srv.client().list_objects_v2(Bucket=bucket)
+
+
+@pytest.mark.parametrize("cut", [300, 12])  # inside the file; inside its closing boundary
+def test_a_form_cut_short_stores_nothing(srv: ServerProcess, bucket: str, cut: int) -> None:
+    client = srv.client()
+    client.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership":
+                                                                                       "ObjectWriter"}]})
+    client.delete_public_access_block(Bucket=bucket)
+    client.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    status, reply = _raw_form(f"{srv.endpoint}/{bucket}", [("key", "cut")], b"0123456789" * 100, cut)
+    assert status == 400 and b"<Code>MalformedPOSTRequest</Code>" in reply, reply
+    assert "Contents" not in client.list_objects_v2(Bucket=bucket)
+    assert _raw_form(f"{srv.endpoint}/{bucket}", [("key", "whole")], b"0123456789" * 100)[0] == 204
+    assert client.get_object(Bucket=bucket, Key="whole")["Body"].read() == b"0123456789" * 100

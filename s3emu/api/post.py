@@ -58,7 +58,9 @@ async def _read_field(part: BodyPartReader, budget: int, idle: float) -> tuple[s
 
 
 async def _form(req: S3Request) -> tuple[dict[str, str], BodyPartReader | None, Any]:
-    """The fields before the file (original names, last value wins) and the file part (None when absent)."""
+    """The fields before the file (original names, last value wins) and the file part (None when absent).
+    Their bytes, each part's headers included, count against MAX_FIELDS, so
+    a form of many tiny fields is refused as one of large ones is."""
     if not req.headers.get("Content-Type", "").lower().startswith("multipart/form-data"):
         raise S3Error("PreconditionFailed", Condition="Bucket POST must be of the enclosure-type multipart/form-data")
     try:
@@ -66,6 +68,7 @@ async def _form(req: S3Request) -> tuple[dict[str, str], BodyPartReader | None, 
     except (ValueError, AssertionError):
         raise S3Error("MalformedPOSTRequest") from None
     fields: dict[str, str] = {}
+    names: dict[str, str] = {}  # lowercase name -> the name as sent, for "last value wins"
     budget = MAX_FIELDS
     timeout = req.config.request_idle_timeout
     while True:
@@ -80,9 +83,13 @@ async def _form(req: S3Request) -> tuple[dict[str, str], BodyPartReader | None, 
             raise S3Error("MalformedPOSTRequest")
         if part.name.lower() == "file":
             return fields, part, reader
+        budget -= sum(len(name) + len(value) + 4 for name, value in part.headers.items())
+        if budget < 0:
+            raise S3Error("MaxPostPreDataLengthExceededError")
         value, used = await _read_field(part, budget, timeout)
         budget -= used
-        fields = {k: v for k, v in fields.items() if k.lower() != part.name.lower()}
+        fields.pop(names.get(part.name.lower(), ""), None)
+        names[part.name.lower()] = part.name
         fields[part.name] = value
 
 
@@ -175,14 +182,19 @@ async def _file_chunks(part: BodyPartReader, low: int, high: int | None, idle: f
     kept) to report its size, then EntityTooLarge; below `low`, EntityTooSmall."""
     size = 0
     while True:
-        async with asyncio.timeout(idle):
-            chunk = await part.read_chunk(CHUNK)
+        try:
+            async with asyncio.timeout(idle):
+                chunk = await part.read_chunk(CHUNK)
+        except ValueError:  # the body ended inside the file
+            raise S3Error("MalformedPOSTRequest") from None
         if not chunk:
             break
         size += len(chunk)
         if high is not None and size > high:
             continue
         yield chunk
+    if not part.at_eof():  # the body ended before the file's closing boundary: it may be cut short
+        raise S3Error("MalformedPOSTRequest")
     if high is not None and size > high:
         raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=high)
     if size < low:
