@@ -724,6 +724,17 @@ def test_plus_in_copy_source_is_a_space(s3: Any, server: ServerProcess, bucket: 
     assert (err["ArgumentName"], err["ArgumentValue"]) == ("x-amz-copy-source", "x-amz-copy-source")
 
 
+@pytest.mark.parametrize("source", ["%ff", "ok/%c3%28", "a%80b"])
+def test_copy_source_that_is_not_utf8(s3: Any, server: ServerProcess, bucket: str, source: str) -> None:
+    """Refused (as a public thread quotes S3), not copied from a key with U+FFFD in place of the bytes."""
+    s3.put_object(Bucket=bucket, Key="\ufffd", Body=BODY)
+    s3.put_object(Bucket=bucket, Key="ok/\ufffd(", Body=BODY)
+    s3.put_object(Bucket=bucket, Key="a\ufffdb", Body=BODY)
+    err = request(server.endpoint, "PUT", f"/{bucket}/dst", headers={"x-amz-copy-source": f"{bucket}/{source}"}).error()
+    assert (err["Code"], err["Message"]) == ("InvalidArgument", "Invalid copy source encoding")
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="dst")
+
+
 def test_copy_destination_conditions(s3: Any, bucket: str) -> None:
     """If-Match / If-None-Match on CopyObject judge the destination, as on PutObject
     (AWS: test_copy_object_if_none_match, test_copy_object_if_match, ..._in_place, ..._write_validation)."""

@@ -125,7 +125,11 @@ def parse_copy_source(req: S3Request) -> tuple[str, str, str | None]:
     if path.startswith(("http://", "https://")):
         path = path.split("/", 3)[3] if path.count("/") >= 3 else ""
     # S3 reads "+" as a space here, as in a form (AWS: test_copy_object_special_character_plus_for_space)
-    path = unquote_plus(path).lstrip("/")
+    try:
+        path = unquote_plus(path, errors="strict").lstrip("/")
+    except UnicodeDecodeError:  # a key is UTF-8: no stand-in characters for bytes that are not
+        raise S3Error("InvalidArgument", "Invalid copy source encoding", ArgumentName="x-amz-copy-source",
+                      ArgumentValue="x-amz-copy-source") from None
     bucket, _, key = path.partition("/")
     if not bucket or not key:
         raise _invalid_copy_source()
