@@ -11,6 +11,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import AsyncIterable, Callable, Iterable, Iterator, ParamSpec, TypeVar
@@ -22,6 +23,7 @@ from .ids import unique_hex
 FLUSH_BYTES = 512 * 1024  # big writes, one thread hop each; a large upload holds two such blocks
 # without fsync, a body this small is written to the page cache on the event loop: quicker than a thread hop
 INLINE_BYTES = 64 * 1024
+_BLOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass
@@ -43,6 +45,8 @@ class BlobStore:
         self.durable = durable
         self.tmp = root / "tmp"
         self.blobs = root / "blobs"
+        # the same as strings: a small write or read joins them without pathlib's cost
+        self._tmp_prefix, self._blobs_prefix = f"{self.tmp}/", f"{self.blobs}/"
         self.tmp.mkdir(parents=True, exist_ok=True)
         for i in range(256):  # made once, so a write never waits on a mkdir
             (self.blobs / f"{i:02x}").mkdir(parents=True, exist_ok=True)
@@ -52,10 +56,13 @@ class BlobStore:
 
     def path(self, file: str) -> Path:
         """Where a data file lives; ValueError for anything but one of our ids."""
+        return Path(self._path(file))
+
+    def _path(self, file: str) -> str:
         # ids are hex we generated; refuse anything else rather than trust it.
-        if len(file) != 32 or not all(c in "0123456789abcdef" for c in file):
+        if _BLOB_ID.fullmatch(file) is None:
             raise ValueError(f"not a blob id: {file!r}")
-        return self.blobs / file[:2] / file
+        return f"{self._blobs_prefix}{file[:2]}/{file}"
 
     async def write(
         self,
@@ -108,12 +115,12 @@ class BlobStore:
 
     def open(self, file: str) -> int:
         """A read-only file descriptor (the caller closes it); FileNotFoundError if it is gone."""
-        return os.open(self.path(file), os.O_RDONLY)
+        return os.open(self._path(file), os.O_RDONLY)
 
     def delete(self, files: Iterable[str]) -> None:
         """Unlink data files; those already gone are skipped."""
         for file in files:
-            _unlink_quietly(self.path(file))
+            _unlink_quietly(self._path(file))
 
     def all_files(self) -> Iterable[str]:
         """The names of every data file in blobs/."""
@@ -176,7 +183,7 @@ class _Writer:
     def __init__(self, store: BlobStore, algorithms: Iterable[str]) -> None:
         self.store = store
         self.file = unique_hex(16)
-        self.tmp_path = store.tmp / self.file
+        self.tmp_path = store._tmp_prefix + self.file
         self.md5 = hashlib.md5()
         self.hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
         self.fd: int | None = None
@@ -202,10 +209,10 @@ class _Writer:
                 _disk_op(os.fsync, fd)
         finally:
             os.close(fd)
-        final = self.store.path(self.file)
+        final = self.store._path(self.file)
         _disk_op(os.rename, self.tmp_path, final)
         if self.store.durable:
-            _fsync_dir(final.parent)
+            _fsync_dir(os.path.dirname(final))
 
     def abandon(self) -> None:
         if self.fd is not None:
@@ -230,7 +237,7 @@ def _disk_op(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         raise
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_dir(path: str | Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -245,7 +252,7 @@ def _close_quietly(fd: int) -> None:
         pass
 
 
-def _unlink_quietly(path: Path) -> None:
+def _unlink_quietly(path: str | Path) -> None:
     try:
         os.unlink(path)
     except FileNotFoundError:
