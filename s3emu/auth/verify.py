@@ -266,13 +266,15 @@ def _verify_v4_header(req: S3Request, default_payload: str = "") -> tuple[str, S
     _check_scope(req, cred, query=False)
     secret = _secret(req, cred.access_key)
     raw_time = req.headers.get("x-amz-date") or req.headers.get("Date")
-    when = None
-    if raw_time:
-        when = sigv4.parse_timestamp(raw_time) or _http_date(raw_time)
+    when = basic = sigv4.parse_timestamp(raw_time) if raw_time else None
+    if raw_time and when is None:
+        when = _http_date(raw_time)
     if when is None:
         raise S3Error("AccessDenied", _NEEDS_DATE)
     sigv4.check_skew(when, raw_time or "", _now())
-    timestamp = when.astimezone(timezone.utc).strftime(sigv4.TIMESTAMP)
+    # an x-amz-date in the basic format is the timestamp as signed; another date is formatted so
+    timestamp = raw_time if basic is not None and raw_time else when.astimezone(timezone.utc).strftime(
+        sigv4.TIMESTAMP)
     if cred.date != timestamp[:8]:
         raise S3Error("AuthorizationHeaderMalformed", "The authorization header is malformed; Invalid credential "
                       "date. Date is not the same as X-Amz-Date.")
