@@ -125,10 +125,19 @@ def _is_ip(name: str) -> bool:
 
 
 async def _website(req: S3Request, bucket: str, keep_key: bool = False) -> web.StreamResponse:
+    """A website request: bad bytes in its headers or path are S3's 400, as
+    on the S3 endpoint, and any other failure an InternalError page, logged."""
     req.website, req.bucket = True, bucket
-    if not keep_key:
-        req.key = website.website_key(req.http.raw_path)
-    response = await website.serve(req)
+    try:
+        check_header_encoding(req.http.headers)
+        if not keep_key:
+            req.key = website.website_key(req.http.raw_path)
+        response = await website.serve(req)
+    except S3Error as err:
+        response = website.error_response(req, err)
+    except Exception:
+        log.exception("internal error in a website request for %s", req.http.path)
+        response = website.error_response(req, S3Error("InternalError"))
     stamp(response, req)
     return response
 

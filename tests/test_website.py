@@ -174,6 +174,20 @@ def test_error_pages(c: Any, b: str, site_port: int) -> None:
     assert fetch(site_port, "/nothing", site(b), "HEAD")[::2] == (404, b"")
 
 
+def test_bytes_that_are_not_utf8(c: Any, b: str, srv: ServerProcess, site_port: int) -> None:
+    """A Host header or path that is not UTF-8 is S3's 400 page, as on the S3
+    endpoint (not a 500, nor a key with U+FFFD in place of its bytes)."""
+    c.put_bucket_website(Bucket=b, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}, "RoutingRules": [
+        {"Condition": {"KeyPrefixEquals": "old/"}, "Redirect": {"ReplaceKeyPrefixWith": "new/"}}]})
+    for port in (site_port, srv.port):
+        status, headers, body = fetch(port, "/", "\xff" + site(b))
+        assert status == 400 and headers["content-type"].startswith("text/html"), body
+        assert b"<li>Code: InvalidArgument</li>" in body
+    for path in ("/%ff", "/old/%c3%28"):
+        status, _, body = fetch(site_port, path, site(b))
+        assert status == 400 and b"<li>Code: InvalidURI</li>" in body, body
+
+
 def test_error_document(c: Any, b: str, site_port: int) -> None:
     c.put_bucket_website(Bucket=b, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"},
                                                          "ErrorDocument": {"Key": "404.html"}})

@@ -72,7 +72,7 @@ async def serve(req: S3Request) -> web.StreamResponse:
     except _Redirect as r:
         return empty_response(r.status, {"Location": r.location})
     except S3Error as err:
-        return _error_response(req, err)
+        return error_response(req, err)
 
 
 async def _serve(req: S3Request) -> web.StreamResponse:
@@ -185,7 +185,8 @@ class _WithDocumentError(S3Error):
         self.document_error = document_error
 
 
-def _error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
+def error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
+    """S3's HTML error page for `err` (no body for HEAD and 304)."""
     if err.status == 304 or req.http.method == "HEAD":
         return web.Response(status=err.status, headers=err.headers)
     body = website.error_page(err, req.request_id, req.host_id, getattr(err, "document_error", None))
@@ -194,6 +195,10 @@ def _error_response(req: S3Request, err: S3Error) -> web.StreamResponse:
 
 
 def website_key(raw_path: str) -> str | None:
-    """The key a website path names (decoded; None for `/`)."""
+    """The key a website path names (decoded; None for `/`). InvalidURI
+    when it is not UTF-8 once decoded, as on the S3 endpoint."""
     path = raw_path.split("?", 1)[0]
-    return unquote(path[1:]) if len(path) > 1 else None
+    try:
+        return unquote(path[1:], errors="strict") if len(path) > 1 else None
+    except UnicodeDecodeError:
+        raise S3Error("InvalidURI", "Couldn't parse the specified URI.") from None
