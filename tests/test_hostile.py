@@ -369,3 +369,18 @@ def test_unknown_methods_and_garbage_requests(srv: ServerProcess) -> None:
     assert reply == b"" or reply.startswith(b"HTTP/1.")
     reply = exchange(srv, b"GET / HTTP/9.9\r\n\r\n")
     assert reply == b"" or (STATUS_LINE.match(reply) and STATUS_LINE.match(reply).group(1)[:1] == b"4"), reply
+
+
+def test_requests_aiohttp_cannot_parse_are_logged_in_one_line(srv: ServerProcess) -> None:
+    """A broken header is the client's fault, answered 400: the server says so
+    in one warning line, not as an ERROR with a traceback."""
+    seen = len(srv.output)
+    reply = exchange(srv, b"GET /hostile/canary HTTP/1.1\r\nHost: x\r\nIf-Match: \x7f\r\n\r\n")
+    assert STATUS_LINE.match(reply) and STATUS_LINE.match(reply).group(1) == b"400", reply
+    for _ in range(100):  # the server's stderr arrives through a pipe: bounded wait for its line
+        if any("answered 400" in line for line in srv.output[seen:]):
+            break
+        time.sleep(0.05)
+    lines = srv.output[seen:]
+    assert [line for line in lines if "answered 400" in line and "Invalid header value char" in line], lines
+    assert not [line for line in lines if "Traceback" in line or " ERROR " in line], lines

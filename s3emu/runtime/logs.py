@@ -7,6 +7,7 @@ import logging
 import sys
 from typing import Any
 
+from aiohttp.http_exceptions import HttpProcessingError
 from pythonjsonlogger.json import JsonFormatter
 
 from ..ops import accesslog
@@ -32,6 +33,22 @@ class JsonLines(JsonFormatter):
         return iso8601(record.created, exact=True)
 
 
+class MalformedRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse (bytes not allowed in a header,
+    a broken request line, two Content-Lengths) as an ERROR with a traceback,
+    though the fault is the client's and the answer a 400: one warning line
+    instead, naming what was wrong."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            problem = " ".join(str(exc.message).split(":")[0].split())
+            record.msg, record.args = "%s: answered 400 (%s)", (record.getMessage(), problem)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def configure(log_format: str, *, debug: bool = False) -> None:
     """Send every log line to stderr in `log_format` ("text" or "json")."""
     root, access = logging.getLogger(), logging.getLogger(accesslog.log.name)
@@ -51,6 +68,9 @@ def configure(log_format: str, *, debug: bool = False) -> None:
     access.setLevel(logging.INFO)
     for noisy in ("asyncio", "aiohttp"):  # their debug chatter is not ours
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
+    server_log = logging.getLogger("aiohttp.server")
+    if not debug and not any(isinstance(f, MalformedRequests) for f in server_log.filters):
+        server_log.addFilter(MalformedRequests())
     logging.captureWarnings(True)
 
 
