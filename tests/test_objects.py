@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 from lxml import etree
 
-from conftest import fresh_bucket_name
+from conftest import fresh_bucket_name, publish
 from rawhttp import request, signed_headers, strip_ns, xml
 from server import ServerProcess
 
@@ -263,6 +263,30 @@ def test_conditional_put_forms_not_implemented(s3: Any, bucket: str, conditions:
         assert (err["Header"], err["additionalMessage"]) == (header, detail)
     assert s3.get_object(Bucket=bucket, Key="present")["Body"].read() == b"1"
     assert absent(s3, bucket, "absent")
+
+
+def test_anonymous_reads_cannot_override_response_headers(s3: Any, server: ServerProcess, bucket: str) -> None:
+    """A public object read anonymously keeps its own headers: response-*
+    needs a signed request (AWS GetObject docs), else anyone could serve it as text/html."""
+    publish(s3, bucket, ["s3:GetObject"])
+    s3.put_object(Bucket=bucket, Key="page", Body=b"<script>", ContentType="text/plain")
+    parts = urlsplit(server.endpoint)
+    for method in ("GET", "HEAD"):
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        conn.request(method, f"/{bucket}/page?response-content-type=text/html")
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        assert resp.status == 400, body
+        if method == "GET":  # HEAD answers carry no body
+            assert b"<Code>InvalidRequest</Code>" in body
+            assert b"Request specific response headers cannot be used for anonymous GET requests." in body
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request("GET", f"/{bucket}/page")
+    assert conn.getresponse().getheader("Content-Type") == "text/plain"
+    conn.close()
+    signed = s3.get_object(Bucket=bucket, Key="page", ResponseContentType="text/html")
+    assert signed["ContentType"] == "text/html"
 
 
 def test_conditional_delete(s3: Any, bucket: str) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..auth.access import may_delete
+from ..auth.access import is_anonymous, may_delete
 from ..http.addressing import check_key
 from ..http.body import declared_length, payload, read_small
 from ..http.errors import S3Error
@@ -103,6 +103,9 @@ async def head_object(req: S3Request) -> web.StreamResponse:
 
 async def _read(req: S3Request, head: bool) -> web.StreamResponse:
     """GET or HEAD: the version, its headers and its bytes read in one snapshot (consistent_read)."""
+    if is_anonymous(req) and any(req.param(param) is not None for param in RESPONSE_OVERRIDES):
+        # they would let anyone serve a public object as, say, text/html (AWS GetObject docs)
+        raise S3Error("InvalidRequest", "Request specific response headers cannot be used for anonymous GET requests.")
     def look() -> tuple[web.StreamResponse | tuple[int, dict[str, str]], OpenRange | None]:
         info = _read_target(req)
         sse.check_read(req.headers, info.meta)
