@@ -147,6 +147,25 @@ def test_anonymous_callers_need_a_public_grant(owner: Any, anon: Any, srv: Serve
     assert requests.get(url, timeout=30).status_code == 200
 
 
+def test_what_anonymous_callers_may_never_do(owner: Any, anon: Any, open_bucket: str) -> None:
+    """A public-read-write bucket still refuses anonymous multipart uploads and
+    copies (S3's AccessDenied messages, quoted from AmazonS3Exceptions)."""
+    owner.put_bucket_acl(Bucket=open_bucket, ACL="public-read-write")
+    owner.put_object_acl(Bucket=open_bucket, Key="doc.txt", ACL="public-read")
+    anon.put_object(Bucket=open_bucket, Key="single", Body=b"x")  # a plain PUT is what the grant allows
+    for call, kwargs, message in [
+        (anon.create_multipart_upload, {"Key": "big"},
+         "Anonymous users cannot initiate multipart uploads.  Please authenticate."),
+        (anon.copy_object, {"Key": "copy", "CopySource": {"Bucket": open_bucket, "Key": "doc.txt"}},
+         "Anonymous users cannot copy objects.  Please authenticate."),
+    ]:
+        with pytest.raises(ClientError) as e:
+            call(Bucket=open_bucket, **kwargs)
+        assert (e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]) == ("AccessDenied", message)
+    assert "Uploads" not in owner.list_multipart_uploads(Bucket=open_bucket)
+    assert [o["Key"] for o in owner.list_objects_v2(Bucket=open_bucket)["Contents"]] == ["doc.txt", "single"]
+
+
 def test_acl_grants_to_another_account(owner: Any, bob: Any, ids: dict[str, str], open_bucket: str) -> None:
     assert code(bob.get_object, Bucket=open_bucket, Key="doc.txt") == "AccessDenied"
     owner.put_object_acl(Bucket=open_bucket, Key="doc.txt", GrantRead='emailAddress="bob@example.com"')

@@ -29,6 +29,13 @@ _ACCOUNT_ID = re.compile(r"\d{12}")
 _COPIES = frozenset({Operation.CopyObject, Operation.UploadPartCopy})
 # judged by their handlers: POST Object once the form names the key, DeleteObjects key by key
 _JUDGED_LATER = frozenset({Operation.PostObject, Operation.DeleteObjects})
+# what S3 refuses anonymous callers whatever a policy or ACL grants, and how it says so
+# (AmazonS3Exception messages quoted in public threads; AWS user guide, "Multipart upload process")
+_NEVER_ANONYMOUS = {
+    Operation.CreateMultipartUpload: "Anonymous users cannot initiate multipart uploads.  Please authenticate.",
+    Operation.CopyObject: "Anonymous users cannot copy objects.  Please authenticate.",
+    Operation.UploadPartCopy: "Anonymous users cannot copy objects.  Please authenticate.",
+}
 
 
 def is_anonymous(req: S3Request) -> bool:
@@ -70,6 +77,8 @@ def authorize(req: S3Request) -> None:
         raise _denied()
     if not req.config.auth or req.operation in _JUDGED_LATER:
         return
+    if req.principal.anonymous and req.operation in _NEVER_ANONYMOUS:
+        raise S3Error("AccessDenied", _NEVER_ANONYMOUS[req.operation])
     if not may(req, req.operation, bucket, access, req.key, req.param("versionId")):
         raise _denied()
     if req.operation in _COPIES:
