@@ -1,6 +1,7 @@
 """One S3 request as the handlers see it: who it addresses and with what."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,10 @@ from ..storage import BucketInfo, Store
 from ..storage.ids import unique_b64, unique_hex
 from .errors import S3Error
 from .operations import Operation
+
+# an integer as S3 parses one (Java's Integer.parseInt): digits, an optional sign, 32 bits
+_INTEGER = re.compile(r"[+-]?\d{1,10}")
+_INT32 = range(-2**31, 2**31)
 
 
 @dataclass
@@ -68,11 +73,11 @@ class S3Request:
         raw = self.query.get(name)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except ValueError:
+        # Python's int() would also take "1_0" or " 12"
+        if not _INTEGER.fullmatch(raw) or int(raw) not in _INT32:
             raise S3Error("InvalidArgument", f"Provided {name} not an integer or within integer range",
-                          ArgumentName=name, ArgumentValue=raw) from None
+                          ArgumentName=name, ArgumentValue=raw)
+        value = int(raw)
         if value < lo:
             raise S3Error("InvalidArgument", f"Argument {name} must be an integer between {lo} and "
                           f"{hi if hi is not None else 2147483647}", ArgumentName=name, ArgumentValue=raw)
