@@ -2,10 +2,13 @@
 rules; and the --ready-file start-up signal."""
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +70,21 @@ def test_health_needs_no_signature(s3emu_server: Any) -> None:
     assert resp.json() == {"status": "ok", "version": s3emu.__version__, "region": s3emu_server.region}
     unsigned = requests.get(f"{s3emu_server.endpoint_url}/", timeout=30)
     assert unsigned.status_code == 403 and "<Code>AccessDenied</Code>" in unsigned.text
+
+
+def test_health_command_finds_the_server_by_port(s3emu_server: Any) -> None:
+    port = urllib.parse.urlsplit(s3emu_server.endpoint_url).port
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3EMU_")}
+    ask = lambda *args: subprocess.run([sys.executable, "-m", "s3emu", "health", *args], env=env,  # noqa: E731
+                                       capture_output=True, text=True, timeout=60)
+    found = ask("--port", str(port))
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["status"] == "ok"
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    missing = ask("--host", "127.0.0.1", "--port", str(closed))
+    assert missing.returncode == 1 and f"http://127.0.0.1:{closed} does not answer" in missing.stderr
 
 
 def test_unknown_admin_paths_and_methods(s3emu_server: Any) -> None:

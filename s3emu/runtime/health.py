@@ -20,6 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--config", metavar="FILE", default=os.environ.get("S3EMU_CONFIG") or None,
                    help="TOML settings file the server uses (default: none; env S3EMU_CONFIG)")
     p.add_argument("--url", help="the server's endpoint (default: from its host, port and tls_cert settings)")
+    p.add_argument("--host", help="the server's host, in place of the host setting (env S3EMU_HOST)")
+    p.add_argument("--port", type=int, help="the server's port, in place of the port setting (env S3EMU_PORT)")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer (default: 5)")
 
 
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     url = args.url
     if not url:
         try:
-            config = config_mod.load(args.config, {}, os.environ)
+            config = config_mod.load(args.config, {"host": args.host, "port": args.port}, os.environ)
         except ConfigError as e:
             print(f"s3emu: {e.problems[0]}", file=sys.stderr)
             return 2
