@@ -19,6 +19,7 @@ from .common import (
     bucket_grants,
     bucket_owner_id,
     check_acl_allowed,
+    delete_bucket_setting,
     directory,
     notify,
     object_grants,
@@ -129,9 +130,7 @@ async def put_bucket_ownership_controls(req: S3Request) -> web.StreamResponse:
 
 
 async def delete_bucket_ownership_controls(req: S3Request) -> web.StreamResponse:
-    assert req.bucket is not None
-    await req.store.call(req.store.set_bucket_config, req.bucket, "ownership", None)
-    return empty_response(204)
+    return await delete_bucket_setting(req, "ownership")
 
 
 # --- public access block ---------------------------------------------------------------------------
@@ -164,9 +163,7 @@ async def put_public_access_block(req: S3Request) -> web.StreamResponse:
 
 
 async def delete_public_access_block(req: S3Request) -> web.StreamResponse:
-    assert req.bucket is not None
-    await req.store.call(req.store.set_bucket_config, req.bucket, "public_access_block", None)
-    return empty_response(204)
+    return await delete_bucket_setting(req, "public_access_block")
 
 
 # --- bucket policies -------------------------------------------------------------------------------
@@ -201,9 +198,7 @@ async def get_bucket_policy(req: S3Request) -> web.StreamResponse:
 
 
 async def delete_bucket_policy(req: S3Request) -> web.StreamResponse:
-    assert req.bucket is not None
-    await req.store.call(req.store.set_bucket_config, req.bucket, "policy", None)
-    return empty_response(204)
+    return await delete_bucket_setting(req, "policy")
 
 
 async def get_bucket_policy_status(req: S3Request) -> web.StreamResponse:

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import quote, unquote_plus
 
+from aiohttp import web
+
 from ..access import acl
 from ..access.decide import BLOCK_FLAGS, ENFORCED, OWNERSHIPS
 from ..access.principals import Directory, Principal, directory_for
 from ..http.body import read_small
 from ..http.errors import NO_LOCK_CONFIG, S3Error
 from ..http.request import S3Request
+from ..http.responses import empty_response
 from ..ops.notifications import emit, wake_deliverer
 from ..protocol import checksums, sse
 from ..protocol.dates import http_date, parse_iso8601
@@ -272,6 +275,15 @@ class ListingQuery:
 def listing_query(req: S3Request) -> ListingQuery:
     """The encoding-type, prefix and delimiter of a listing request."""
     return ListingQuery(url_encoder(req), req.param("prefix") or "", req.param("delimiter") or "")
+
+
+async def delete_bucket_setting(req: S3Request, name: str) -> web.StreamResponse:
+    """What every DeleteBucketX call does: forget the bucket's `name` setting
+    (BucketConfig key) and answer 204, whether or not it was set, as S3 does.
+    NoSuchBucket from the store."""
+    assert req.bucket is not None
+    await req.store.call(req.store.set_bucket_config, req.bucket, name, None)
+    return empty_response(204)
 
 
 async def configuration_body(req: S3Request, max_bytes: int, *, checksum_required: bool = True) -> bytes:

@@ -9,7 +9,7 @@ from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
 from ..protocol import cors
 from ..storage import StorageError
-from .common import configuration_body
+from .common import configuration_body, delete_bucket_setting
 
 MAX_BODY = 64 * 1024  # S3's limit on the document
 
@@ -63,9 +63,7 @@ async def get_bucket_cors(req: S3Request) -> web.StreamResponse:
 
 
 async def delete_bucket_cors(req: S3Request) -> web.StreamResponse:
-    assert req.bucket is not None
-    await req.store.call(req.store.set_bucket_config, req.bucket, "cors", None)
-    return empty_response(204)
+    return await delete_bucket_setting(req, "cors")
 
 
 def _forbidden(message: str, method: str, resource_type: str) -> S3Error:

@@ -14,7 +14,7 @@ from ..http.responses import empty_response, xml_response
 from ..http.xml import parse
 from ..protocol import sse
 from ..protocol.documents import Field, Schema, find, find_all, malformed, read
-from .common import configuration_body
+from .common import configuration_body, delete_bucket_setting
 
 MAX_BODY = 64 * 1024
 CONFIGURATION: Schema = (
@@ -66,6 +66,4 @@ async def get_bucket_encryption(req: S3Request) -> web.StreamResponse:
 
 
 async def delete_bucket_encryption(req: S3Request) -> web.StreamResponse:
-    assert req.bucket is not None
-    await req.store.call(req.store.set_bucket_config, req.bucket, "encryption", None)
-    return empty_response(204)
+    return await delete_bucket_setting(req, "encryption")

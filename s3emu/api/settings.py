@@ -18,7 +18,7 @@ from ..http.xml import parse
 from ..protocol.documents import STATUS, Field, Schema, Tree, filter_schema, find, find_all, malformed, one_condition, \
     read
 from ..storage import StorageError
-from .common import configuration_body
+from .common import configuration_body, delete_bucket_setting
 
 MAX_BODY = 64 * 1024
 ACCELERATE: Schema = (Field("Status", values=("Enabled", "Suspended")),)
@@ -155,7 +155,5 @@ async def get_bucket_replication(req: S3Request) -> web.StreamResponse:
 
 
 async def delete_bucket_replication(req: S3Request) -> web.StreamResponse:
-    assert req.bucket is not None
-    await req.store.call(req.store.set_bucket_config, req.bucket, "replication", None)
-    return empty_response(204)
+    return await delete_bucket_setting(req, "replication")
 

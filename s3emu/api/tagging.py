@@ -11,7 +11,7 @@ from ..http.responses import empty_response, xml_response
 from ..protocol import tagging
 from ..storage import ObjectInfo, object_tags
 from ..storage.errors import DeleteMarkerHit, NoSuchKey
-from .common import configuration_body, notify, version_headers
+from .common import configuration_body, delete_bucket_setting, notify, version_headers
 
 MAX_BODY = 64 * 1024
 
@@ -69,6 +69,4 @@ async def get_bucket_tagging(req: S3Request) -> web.StreamResponse:
 
 
 async def delete_bucket_tagging(req: S3Request) -> web.StreamResponse:
-    assert req.bucket is not None
-    await req.store.call(req.store.set_bucket_config, req.bucket, "tags", None)
-    return empty_response(204)
+    return await delete_bucket_setting(req, "tags")

@@ -16,7 +16,7 @@ from ..http.responses import SpansResponse, empty_response, xml_response
 from ..protocol import website
 from ..protocol.headers import check_read_conditions, object_headers, parse_range
 from ..storage import ObjectInfo, StorageError
-from .common import configuration_body
+from .common import configuration_body, delete_bucket_setting
 
 MAX_BODY = 128 * 1024
 REDIRECT_HEADER = "x-amz-website-redirect-location"
@@ -40,9 +40,7 @@ async def get_bucket_website(req: S3Request) -> web.StreamResponse:
 
 
 async def delete_bucket_website(req: S3Request) -> web.StreamResponse:
-    assert req.bucket is not None
-    await req.store.call(req.store.set_bucket_config, req.bucket, "website", None)
-    return empty_response(204)
+    return await delete_bucket_setting(req, "website")
 
 
 # -- the website endpoint --------------------------------------------------------------------------
