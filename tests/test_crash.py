@@ -10,6 +10,7 @@ the MD5 of its own payload, so a torn or mixed body is recognised on sight.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import random
 import sqlite3
@@ -325,6 +326,15 @@ def test_a_full_disk_still_lets_clients_free_space(small_disk: Path) -> None:
                 assert "disk is full" in e.response["Error"]["Message"]
                 size //= 2
         assert filled >= 3
+        # the full disk refuses the server's own side records too (the console's request
+        # list): requests are still answered, on a connection kept open for the next one
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        for _ in range(40):  # a 4 KiB page holds about 15 records
+            conn.request("HEAD", f"/{BUCKET}/fill0")  # anonymous: 403, and recorded
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 403 and not response.will_close
+        conn.close()
         c.delete_object(Bucket=BUCKET, Key="fill0")
         result = c.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "fill1"}, {"Key": "fill2"}]})
         assert result.get("Errors", []) == [] and len(result["Deleted"]) == 2

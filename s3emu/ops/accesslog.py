@@ -31,6 +31,14 @@ class AccessLogger(AbstractAccessLogger):
     sent (or the client has gone away)."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time_taken: float) -> None:
+        try:
+            self._log(request, response, time_taken)
+        except Exception:
+            # the response has been sent: a record that fails (a full disk, say) must not make
+            # aiohttp close the connection the client is about to reuse
+            log.exception("request record failed")
+
+    def _log(self, request: web.BaseRequest, response: web.StreamResponse, time_taken: float) -> None:
         req = request.get(S3_REQUEST)
         if req is None or req.bucket == ADMIN_BUCKET:
             return  # health checks and metric scrapes stay out of the log and the counts

@@ -44,7 +44,8 @@ async def emit(store: Store, config: Config, event: str, bucket: str, key: str, 
     """Queue the messages for `event` ("ObjectCreated:Put", ...) on bucket/key:
     one per configuration of the bucket that the event and key match and
     whose destination is mapped to a target. `at`: when it happens, if
-    later than now (they are delivered from then on). Returns how many were queued."""
+    later than now (they are delivered from then on). Returns how many were queued: none when the
+    disk has no room for them (the change stands; a warning is logged)."""
     if not config.notification_targets:
         return 0  # nothing could be delivered: spare the lookup
     try:
@@ -64,7 +65,13 @@ async def emit(store: Store, config: Config, event: str, bucket: str, key: str, 
                                      host_id=host_id, owner_id=OWNER_PRINCIPAL, size=size, etag=etag,
                                      version_id=version_id, extra=extra)
         items.append((target, {"Records": [record]}))
-    return await store.call(store.outbox.add, items, at or 0.0) if items else 0
+    if not items:
+        return 0
+    try:
+        return await store.call(store.outbox.add, items, at or 0.0)
+    except StorageError as err:  # the change itself is stored: it stands, its messages are lost
+        log.warning("%s on %s/%s: %d notification(s) not queued: %s", event, bucket, key, len(items), err)
+        return 0
 
 
 def backoff(attempts: int, limit: float) -> float:

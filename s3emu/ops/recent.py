@@ -26,19 +26,27 @@ class RecentRequests:
         self.lines = self.keep  # rotates anything an earlier server in this process left
         self.fd = -1
         self.closed = False
+        self.dropped = 0  # entries the disk had no room for
 
     def add(self, entry: dict[str, Any]) -> None:
-        """Appends one entry; a full file becomes the older one."""
+        """Appends one entry; a full file becomes the older one. An entry the
+        disk has no room for (or that cannot be written at all) is dropped:
+        the record is a convenience, the request it describes has been answered."""
         if self.closed:
             return  # a request finishing as the server stops
-        if self.lines >= self.keep:
-            self._rotate()
-        os.write(self.fd, (json.dumps(entry, separators=(",", ":")) + "\n").encode())
+        try:
+            if self.lines >= self.keep:
+                self._rotate()
+            os.write(self.fd, (json.dumps(entry, separators=(",", ":")) + "\n").encode())
+        except OSError:
+            self.dropped += 1
+            return
         self.lines += 1
 
     def _rotate(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
+            self.fd = -1  # never write to a number the kernel may hand out again
         if self.path.exists():
             os.replace(self.path, self.path.with_suffix(".old"))
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o644)
