@@ -50,6 +50,11 @@ class S3Request:
         return self._bucket_info
 
     @property
+    def read_bucket_info(self) -> BucketInfo | None:
+        """The addressed bucket's row, if this request has read it already."""
+        return self._bucket_info
+
+    @property
     def access_key(self) -> str | None:
         return getattr(self.auth, "access_key", None)
 

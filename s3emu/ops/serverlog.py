@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 import time
@@ -17,7 +18,7 @@ from aiohttp import web
 
 from ..config import DEFAULT_CANONICAL_ID, Config
 from ..protocol import bucket_logging
-from ..storage import StorageError, Store
+from ..storage import BucketInfo, StorageError, Store
 
 log = logging.getLogger("s3emu.serverlog")
 
@@ -30,23 +31,26 @@ class LogDelivery:
     def __init__(self, store: Store, config: Config) -> None:
         self.store = store
         self.config = config
-        self.pending: dict[str, tuple[bucket_logging.Logging, list[str]]] = {}
+        # source bucket and its logging configuration (as JSON): the lines waiting, each batch
+        # delivered as the configuration in effect for its requests says
+        self.pending: dict[tuple[str, str], tuple[bucket_logging.Logging, list[str]]] = {}
 
-    def setting(self, bucket: str) -> tuple[bucket_logging.Logging | None, str]:
-        """The bucket's logging configuration and its owner's canonical id.
-        Read from the store for each request (a primary-key lookup, ~15 us):
-        a PutBucketLogging served by any worker applies at once to all."""
-        try:
-            info = self.store.get_bucket(bucket)
-        except StorageError:
-            return None, DEFAULT_CANONICAL_ID
+    def setting(self, bucket: str, info: BucketInfo | None = None) -> tuple[bucket_logging.Logging | None, str]:
+        """The bucket's logging configuration and its owner's canonical id,
+        from `info` (the row the request read) or else from the store, so a
+        PutBucketLogging served by any worker applies at once to all."""
+        if info is None:
+            try:
+                info = self.store.get_bucket(bucket)
+            except StorageError:
+                return None, DEFAULT_CANONICAL_ID
         return info.config.get("logging"), info.owner or DEFAULT_CANONICAL_ID
 
     def observe(self, req: Any, request: web.BaseRequest, response: web.StreamResponse, seconds: float) -> None:
         """Record one answered request (req: the S3Request) if its bucket logs."""
         if not req.bucket:
             return
-        config, owner = self.setting(req.bucket)
+        config, owner = self.setting(req.bucket, req.read_bucket_info)
         if config is None:
             return
         auth = req.auth
@@ -67,13 +71,14 @@ class LogDelivery:
                                                      "v2-query": "SigV2"}.get(scheme),
             auth_type="QueryString" if scheme.endswith("-query") else "AuthHeader" if scheme != "none" else None,
             host=request.host, tls_version="TLSv1.2" if request.secure else None)
-        self.pending.setdefault(req.bucket, (config, []))[1].append(line)
+        batch = (req.bucket, json.dumps(config, sort_keys=True))
+        self.pending.setdefault(batch, (config, []))[1].append(line)
 
     async def flush(self) -> int:
         """Write every batch waiting as one log object; returns how many were written."""
         batches, self.pending = self.pending, {}
         written = 0
-        for source, (config, lines) in batches.items():
+        for (source, _), (config, lines) in batches.items():
             try:
                 region = self.store.get_bucket(source).region
             except StorageError:

@@ -51,11 +51,14 @@ class Garbage:
         the writer thread, more than WAIT_FOR_AT_MOST files are left to the
         writer's `after`: the request that dropped them (a Complete over an
         object of 10,000 parts, a DeleteObjects of 1000 keys) is answered
-        without waiting for their unlinks."""
+        without waiting for their unlinks. So are any while other jobs queue
+        behind this one (many clients overwriting keys): `after` then deletes
+        the garbage rows of up to AFTER_EVERY jobs in one commit, not one each."""
         if not (force or self.pending):
             return  # most writes drop nothing: skip the scan
-        if not force and self.pending > WAIT_FOR_AT_MOST and self.writer is not None and self.writer.in_job():
-            return
+        if not force and self.writer is not None and self.writer.in_job() \
+                and (self.pending > WAIT_FOR_AT_MOST or self.writer.busy()):
+            return  # under load, the writer's `after` collects for many jobs at once: one commit
         self.pending = 0
         files = [r[0] for r in self.db.execute("SELECT file FROM garbage")]
         if not files:

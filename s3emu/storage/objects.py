@@ -136,7 +136,8 @@ class Objects:
         meta = with_default_retention(b, meta, now)
         if version_id == "null":
             self._drop_null_version(bucket, key)
-        db.execute("UPDATE objects SET is_latest=0 WHERE bucket=? AND key=? AND is_latest=1", (bucket, key))
+        if b.versioning is not None:  # never versioned: the null version just dropped was the only one
+            db.execute("UPDATE objects SET is_latest=0 WHERE bucket=? AND key=? AND is_latest=1", (bucket, key))
         size = sum(s.size for s in segments)
         object_id = new_object_id()
         db.execute(

@@ -1,5 +1,5 @@
 """The writer thread: writes run in the order handed over, and a write that
-drops many data files is answered before they are unlinked."""
+drops many data files, or any while others queue, is answered before they are unlinked."""
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +24,12 @@ def test_many_dropped_files_are_unlinked_after_the_answer(tmp_path: Path) -> Non
     seen: list[int] = []
 
     async def scenario() -> None:
+        await _multipart(store, "lone", [b"z"] * 2)
         await _multipart(store, "big", [b"x"] * parts)
         await _multipart(store, "small", [b"y"] * 2)
+        # nothing queued behind it: a delete's few files go before its answer
+        await store.call(store.delete_object, "b", "lone")
+        seen.append(await store.call(_files, store))
         # queued behind a job that waits: the deletes, then a look at the files, in that order
         jobs = [asyncio.ensure_future(store.call(go.wait, 30)),
                 asyncio.ensure_future(store.call(store.delete_object, "b", "small")),
@@ -34,8 +38,11 @@ def test_many_dropped_files_are_unlinked_after_the_answer(tmp_path: Path) -> Non
         await asyncio.sleep(0)
         go.set()
         await asyncio.gather(*jobs)
+        # the queue ran dry after the look: the writer's `after` collected for them all
+        seen.append(await store.call(_files, store))
 
     asyncio.run(scenario())
-    assert seen == [parts]  # the small object's files went before its answer, the big one's after
-    store.close()  # the writer collects before it stops
+    # with jobs waiting, neither delete waited for its unlinks (the big one would not anyway)
+    assert seen == [parts + 2, parts + 2, 0]
+    store.close()
     assert _files(store) == 0
