@@ -2,7 +2,10 @@
 
 Every change to what is visible (an object appearing, an upload completing) is
 one transaction here, so it is atomic and survives a crash. Several server
-processes may share the file; writers serialise with BEGIN IMMEDIATE.
+processes may share the file; writers serialise with BEGIN IMMEDIATE, after
+taking an flock on `<name>.lock` beside it: a writer of another process then
+waits in the kernel and starts the moment the lock is let go, rather than in
+SQLite's busy handler, which polls with sleeps of up to 100 ms.
 
 The file records its format in `PRAGMA user_version`: a directory written by an
 older s3emu is brought up to date when opened (UPGRADES), one written by a
@@ -10,9 +13,11 @@ newer s3emu is refused.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -180,6 +185,7 @@ class Database:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[sqlite3.Connection] = []
+        self._lock_fds: list[int] = []
         self.connection()  # opened (and upgraded) now, so a bad directory fails at once
 
     def connection(self) -> sqlite3.Connection:
@@ -191,6 +197,27 @@ class Database:
             with self._lock:
                 self._open.append(conn)
         return conn
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold the writers' lock (blocking): this thread's own open file, so
+        threads and processes alike exclude each other; reopened after a fork,
+        whose child must not share its parent's lock."""
+        held: tuple[int, int] | None = getattr(self._local, "lock", None)
+        if held is None or held[0] != os.getpid():
+            try:
+                held = (os.getpid(), os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644))
+            except OSError:  # a read-only directory, say: SQLite's own lock still serialises writers
+                yield
+                return
+            self._local.lock = held
+            with self._lock:
+                self._lock_fds.append(held[1])
+        fcntl.flock(held[1], fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held[1], fcntl.LOCK_UN)
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.connection().execute(sql, params)
@@ -206,8 +233,11 @@ class Database:
         """Close every thread's connection; the Database is unusable afterwards."""
         with self._lock:
             conns, self._open = self._open, []
+            fds, self._lock_fds = self._lock_fds, []
         for conn in conns:
             conn.close()
+        for fd in fds:
+            os.close(fd)
 
 
 def _version(conn: sqlite3.Connection) -> int:
@@ -276,6 +306,11 @@ def transaction(conn: Any) -> Iterator[Any]:
     or a read-only file; other SQLite errors propagate after the rollback."""
     if conn.in_transaction:
         raise RuntimeError("a transaction is already open on this connection: transactions do not nest")
+    with conn.write_lock() if isinstance(conn, Database) else nullcontext():
+        yield from _write_transaction(conn)
+
+
+def _write_transaction(conn: Any) -> Iterator[Any]:
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:

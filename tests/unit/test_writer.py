@@ -3,10 +3,15 @@ drops many data files, or any while others queue, is answered before they are un
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import threading
 from pathlib import Path
 
+import pytest
+
 from s3emu.storage import Store
+from s3emu.storage.db import transaction
 from s3emu.storage.garbage import WAIT_FOR_AT_MOST
 
 from .test_reads import _multipart
@@ -46,3 +51,30 @@ def test_many_dropped_files_are_unlinked_after_the_answer(tmp_path: Path) -> Non
     assert seen == [parts + 2, parts + 2, 0]
     store.close()
     assert _files(store) == 0
+
+
+def test_a_write_transaction_holds_the_writers_lock_file(tmp_path: Path) -> None:
+    """Writers of every process take an flock on meta.lock for their transaction,
+    so one waiting for another sleeps in the kernel, not in SQLite's polling."""
+    store = Store(tmp_path, durable=False)
+    probe = os.open(tmp_path / "meta.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        def locked() -> bool:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return False
+
+        with transaction(store.db) as db:
+            db.execute("SELECT 1")
+            assert locked()
+        assert not locked()
+        with pytest.raises(ZeroDivisionError), transaction(store.db):
+            assert locked()
+            raise ZeroDivisionError  # a failed transaction lets go of the lock too
+        assert not locked()
+    finally:
+        os.close(probe)
+        store.close()
