@@ -375,3 +375,112 @@ def test_unwritable_data_directory_is_a_clear_error_and_reads_go_on(tmp_path: Pa
         assert c.get_object(Bucket=BUCKET, Key="new")["Body"].read() == b"now it works"
     finally:
         srv.stop()
+
+
+def test_a_data_file_that_cannot_be_unlinked_never_fails_a_stored_change(tmp_path: Path) -> None:
+    """The folder of an overwritten version's data file made immutable: the overwrite, the
+    delete and the DeleteObjects are committed before their dropped files are unlinked, so
+    each is answered as done; the files stay listed for deletion and go once they can."""
+    data_dir = tmp_path / "data"
+    srv = ServerProcess(data_dir, "--durability", "fsync", "--no-access-log").start()
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket=BUCKET)
+        for key in ("a", "b", "c"):
+            c.put_object(Bucket=BUCKET, Key=key, Body=b"old " + key.encode())
+        folders = {p.parent for p in (data_dir / "blobs").glob("*/*")}
+        assert len(folders) <= 3
+        locked = subprocess.run(["chattr", "+i", *map(str, folders)], capture_output=True)
+        if locked.returncode != 0:
+            pytest.skip(f"chattr +i is not available here: {locked.stderr.decode().strip()}")
+        try:
+            for _ in range(10):  # a new data file landing in a locked folder is refused, cleanly
+                try:
+                    c.put_object(Bucket=BUCKET, Key="a", Body=b"new a")
+                    break
+                except ClientError as e:
+                    assert "nothing was stored" in e.response["Error"]["Message"]
+            assert c.get_object(Bucket=BUCKET, Key="a")["Body"].read() == b"new a"
+            c.delete_object(Bucket=BUCKET, Key="b")
+            result = c.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "c"}]})
+            assert result.get("Errors", []) == [] and [d["Key"] for d in result["Deleted"]] == ["c"]
+            assert [o["Key"] for o in c.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["a"]
+        finally:
+            subprocess.run(["chattr", "-i", *map(str, folders)], capture_output=True)
+        c.put_object(Bucket=BUCKET, Key="d", Body=b"d")
+        c.delete_object(Bucket=BUCKET, Key="d")  # drops a file: what was left behind goes with it
+        srv.stop()
+        on_disk, referenced = count_files(data_dir)
+        assert on_disk == referenced == 1
+        report = fsck(data_dir)
+        assert report.returncode == 0, report.stdout
+    finally:
+        srv.stop()
+
+
+def test_a_change_stored_on_a_nearly_full_disk_is_answered_as_stored(small_disk: Path, tmp_path: Path) -> None:
+    """Requests that store a change and then write more (PutBucketNotificationConfiguration
+    queues a test event; CreateBucket with LocationConstraint EU, PutBucketVersioning with
+    MfaDelete): on a disk with room for the first write and not what follows, the answer
+    must say what was stored, not "nothing was stored"."""
+    arn = "arn:aws:sqs:us-east-1:000000000000:full-disk"
+    config = tmp_path / "s3emu.toml"
+    config.write_text(f'[notification_targets]\n"{arn}" = "{tmp_path / "events.jsonl"}"\n')
+    srv = ServerProcess(small_disk / "data", "--config", str(config), "--durability", "fsync",
+                        "--no-access-log").start()
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket=BUCKET)
+        filled, size = 0, 64 * 1024
+        while size >= 4096:  # fill until not even 4 KiB more fits (at most ~70 writes)
+            try:
+                c.put_object(Bucket=BUCKET, Key=f"fill{filled}", Body=os.urandom(size))
+                filled += 1
+            except ClientError:
+                size //= 2
+
+        def notification(i: int) -> bool:
+            c.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={
+                "QueueConfigurations": [{"Id": f"config-{i}", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+            return True
+
+        def notification_stored(i: int) -> bool:
+            found = c.get_bucket_notification_configuration(Bucket=BUCKET).get("QueueConfigurations", [])
+            return bool(found) and found[0]["Id"] == f"config-{i}"
+
+        def eu_bucket(i: int) -> bool:
+            c.create_bucket(Bucket=f"eu-{i}", CreateBucketConfiguration={"LocationConstraint": "EU"})
+            return True
+
+        def eu_bucket_stored(i: int) -> bool:
+            try:
+                return bool(c.get_bucket_location(Bucket=f"eu-{i}")["LocationConstraint"] == "EU")
+            except ClientError:
+                return False
+
+        def versioning(i: int) -> bool:
+            c.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={
+                "Status": "Enabled" if i % 2 else "Suspended", "MFADelete": "Disabled"})
+            return True
+
+        def versioning_stored(i: int) -> bool:
+            found = c.get_bucket_versioning(Bucket=BUCKET)
+            return found.get("Status") == ("Enabled" if i % 2 else "Suspended") and found.get("MFADelete") == "Disabled"
+
+        for n, (change, stored) in enumerate([(notification, notification_stored), (eu_bucket, eu_bucket_stored),
+                                              (versioning, versioning_stored)]):
+            c.delete_object(Bucket=BUCKET, Key=f"fill{n}")  # a little room
+            outcomes = []
+            for i in range(30):  # each change stored or not, as answered, until the disk is full again
+                try:
+                    answered = change(i)
+                except ClientError as e:
+                    assert "disk is full; nothing was stored" in e.response["Error"]["Message"]
+                    answered = False
+                assert stored(i) == answered, (change.__name__, i)
+                outcomes.append(answered)
+                if True in outcomes and not answered:
+                    break
+            assert True in outcomes and not outcomes[-1], change.__name__  # both sides of a full disk
+    finally:
+        srv.stop()

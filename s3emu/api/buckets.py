@@ -76,6 +76,8 @@ async def create_bucket(req: S3Request) -> web.StreamResponse:
     config = new_bucket_config(req)
     if tags:
         config["tags"] = tags
+    if constraint is not None and constraint != region:
+        config["location_constraint"] = constraint  # EU stays EU
     try:
         await req.store.call(req.store.create_bucket, req.bucket, region, object_lock=lock, owner=stored_owner(req),
                              config=config)
@@ -84,8 +86,6 @@ async def create_bucket(req: S3Request) -> web.StreamResponse:
         # nothing, unless the request brings tags
         if region != regions.US_EAST_1 or req.store.get_bucket(req.bucket).region != regions.US_EAST_1 or tags:
             raise
-    if constraint is not None and constraint != region:
-        await req.store.call(req.store.set_bucket_config, req.bucket, "location_constraint", constraint)  # EU stays EU
     return empty_response(headers={"Location": _bucket_location(req, region),
                                    "x-amz-bucket-arn": regions.bucket_arn(req.bucket)})
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
-from ..ops.notifications import wake_deliverer
+from ..ops.notifications import queue, wake_deliverer
 from ..protocol import notifications
 from .common import configuration_body
 
@@ -30,8 +30,7 @@ async def put_bucket_notification_configuration(req: S3Request) -> web.StreamRes
     await req.store.call(req.store.set_bucket_config, req.bucket, "notification", None if empty else notification)
     message = notifications.test_event(req.bucket, time.time(), req.request_id, req.host_id)
     tests = [(targets[arn], message) for _, arn in destinations if arn in targets]
-    if tests:
-        await req.store.call(req.store.outbox.add, tests)
+    if tests and await queue(req.store, tests, 0.0, f"s3:TestEvent for {req.bucket}"):
         wake_deliverer(req.http.app)
     return empty_response()
 

@@ -43,9 +43,7 @@ async def put_bucket_versioning(req: S3Request) -> web.StreamResponse:
     if b.object_lock and status != "Enabled":
         raise S3Error("InvalidBucketState", "An Object Lock configuration is present on this bucket, so the "
                                             "versioning state cannot be changed.")
-    await req.store.call(req.store.put_bucket_versioning, req.bucket, status)
-    if mfa_delete:
-        await req.store.call(req.store.set_bucket_config, req.bucket, "mfa_delete", mfa_delete)
+    await req.store.call(req.store.put_bucket_versioning, req.bucket, status, mfa_delete or None)
     return empty_response()
 
 

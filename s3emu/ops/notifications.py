@@ -65,12 +65,17 @@ async def emit(store: Store, config: Config, event: str, bucket: str, key: str, 
                                      host_id=host_id, owner_id=OWNER_PRINCIPAL, size=size, etag=etag,
                                      version_id=version_id, extra=extra)
         items.append((target, {"Records": [record]}))
-    if not items:
-        return 0
+    return await queue(store, items, at or 0.0, f"{event} on {bucket}/{key}") if items else 0
+
+
+async def queue(store: Store, items: list[tuple[str, Any]], at: float, what: str) -> int:
+    """Queue messages [(target, message)] for delivery from `at` (0: now), telling of
+    `what`; returns how many were queued: none when the disk has no room for them. The
+    change they tell of is stored already: it stands, its messages are lost (a warning)."""
     try:
-        return await store.call(store.outbox.add, items, at or 0.0)
-    except StorageError as err:  # the change itself is stored: it stands, its messages are lost
-        log.warning("%s on %s/%s: %d notification(s) not queued: %s", event, bucket, key, len(items), err)
+        return await store.call(store.outbox.add, items, at)
+    except StorageError as err:
+        log.warning("%s: %d notification(s) not queued: %s", what, len(items), err)
         return 0
 
 

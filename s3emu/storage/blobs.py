@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import errno
 import hashlib
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ FLUSH_BYTES = 512 * 1024  # big writes, one thread hop each; a large upload hold
 # without fsync, a body this small is written to the page cache on the event loop: quicker than a thread hop
 INLINE_BYTES = 64 * 1024
 _BLOB_ID = re.compile(r"[0-9a-f]{32}")
+log = logging.getLogger("s3emu.storage")
 
 
 @dataclass
@@ -117,10 +119,20 @@ class BlobStore:
         """A read-only file descriptor (the caller closes it); FileNotFoundError if it is gone."""
         return os.open(self._path(file), os.O_RDONLY)
 
-    def delete(self, files: Iterable[str]) -> None:
-        """Unlink data files; those already gone are skipped."""
+    def delete(self, files: Iterable[str]) -> list[str]:
+        """Unlink data files; returns those now gone (already gone ones
+        included). A file that cannot be unlinked (its folder read-only or
+        immutable) stays, with a warning: never an error, as no row names it
+        any more (or ever did) and the change that dropped it stands."""
+        gone = []
         for file in files:
-            _unlink_quietly(self._path(file))
+            try:
+                _unlink_quietly(self._path(file))
+            except OSError as e:
+                log.warning("data file %s not deleted: %s", file, e.strerror or e)
+                continue
+            gone.append(file)
+        return gone
 
     def all_files(self) -> Iterable[str]:
         """The names of every data file in blobs/."""

@@ -87,11 +87,14 @@ class Buckets:
     def _write(self, name: str, config: dict[str, Any]) -> None:
         self.db.execute("UPDATE buckets SET config=? WHERE name=?", (json.dumps(config), name))
 
-    def put_versioning(self, name: str, status: str) -> None:
-        """Set the versioning state: "Enabled" or "Suspended"."""
+    def put_versioning(self, name: str, status: str, mfa_delete: str | None = None) -> None:
+        """Set the versioning state, "Enabled" or "Suspended", and with
+        mfa_delete the MFA delete state in the same commit."""
         with transaction(self.db):
-            self.get(name)
+            info = self.get(name)
             self.db.execute("UPDATE buckets SET versioning=? WHERE name=?", (status, name))
+            if mfa_delete is not None:
+                self._write(name, {**info.config, "mfa_delete": mfa_delete})
 
     def put_object_lock(self, name: str, config: BucketConfig) -> None:
         """Inside a transaction: turn Object Lock on with this config."""

@@ -12,12 +12,17 @@ live lease holds them. A lease lapses if not renewed in time (its reader died).
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from typing import Iterable
 
 from .blobs import BlobStore
 from .db import Database, transaction
+from .errors import StorageError
 from .writer import Writer
+
+log = logging.getLogger("s3emu.storage")
 
 LEASE_SECONDS = 600.0  # a lease's life; readers renew it halfway
 WAIT_FOR_AT_MOST = 64  # data files a request waits to see unlinked; more are unlinked after its answer
@@ -53,7 +58,9 @@ class Garbage:
         object of 10,000 parts, a DeleteObjects of 1000 keys) is answered
         without waiting for their unlinks. So are any while other jobs queue
         behind this one (many clients overwriting keys): `after` then deletes
-        the garbage rows of up to AFTER_EVERY jobs in one commit, not one each."""
+        the garbage rows of up to AFTER_EVERY jobs in one commit, not one each.
+        Never raises: a file that cannot be unlinked, or rows the disk has no
+        room to delete, stay listed for the next collection."""
         if not (force or self.pending):
             return  # most writes drop nothing: skip the scan
         if not force and self.writer is not None and self.writer.in_job() \
@@ -61,14 +68,17 @@ class Garbage:
             return  # under load, the writer's `after` collects for many jobs at once: one commit
         self.pending = 0
         files = [r[0] for r in self.db.execute("SELECT file FROM garbage")]
-        if not files:
-            return
-        self.blobs.delete(files)
-        if len(files) == 1:
-            self.db.execute("DELETE FROM garbage WHERE file=?", (files[0],))
-            return
-        with transaction(self.db) as db:  # one commit for them all, not one each
-            db.executemany("DELETE FROM garbage WHERE file=?", ((f,) for f in files))
+        gone = self.blobs.delete(files) if files else []
+        try:
+            if len(gone) == 1:
+                self.db.execute("DELETE FROM garbage WHERE file=?", (gone[0],))
+            elif gone:
+                with transaction(self.db) as db:  # one commit for them all, not one each
+                    db.executemany("DELETE FROM garbage WHERE file=?", ((f,) for f in gone))
+        except (StorageError, sqlite3.OperationalError) as e:
+            # runs after the commit that dropped the files: that change stands whatever happens
+            # here; rows naming files already gone are forgotten by a later collection
+            log.warning("%d deleted data file(s) still listed as garbage: %s", len(gone), e)
 
     # -- leases ------------------------------------------------------------------
 

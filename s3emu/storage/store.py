@@ -229,9 +229,10 @@ class Store:
         when a new one would make more than `limit`. Raises NoSuchBucket."""
         return self.buckets.put_config_entry(name, item, entry_id, value, limit)
 
-    def put_bucket_versioning(self, name: str, status: str) -> None:
-        """Set versioning to "Enabled" or "Suspended". Raises NoSuchBucket."""
-        self.buckets.put_versioning(name, status)
+    def put_bucket_versioning(self, name: str, status: str, mfa_delete: str | None = None) -> None:
+        """Set versioning to "Enabled" or "Suspended", and with mfa_delete
+        ("Enabled", "Disabled") the MFA delete state, in one commit. Raises NoSuchBucket."""
+        self.buckets.put_versioning(name, status, mfa_delete)
 
     def put_object_lock_configuration(self, bucket: str, rule: LockRule) -> None:
         """Turn Object Lock on (a bucket with versioning enabled may have it
