@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import StorageFull, UnsupportedDataDirectory
 
@@ -321,9 +321,40 @@ def _write_transaction(conn: Any) -> Iterator[Any]:
                 conn.execute("ROLLBACK")
             raise
     except sqlite3.OperationalError as e:
-        message = str(e).lower()
-        if "disk is full" in message:
-            raise StorageFull() from e
-        if "readonly" in message or "read-only" in message:
-            raise StorageFull(writable=False) from e
-        raise
+        raise _storage_error(e) from e
+
+
+def _storage_error(e: sqlite3.OperationalError) -> Exception:
+    """StorageFull for a full disk or a read-only file, else the error itself."""
+    message = str(e).lower()
+    if "disk is full" in message:
+        return StorageFull()
+    if "readonly" in message or "read-only" in message:
+        return StorageFull(writable=False)
+    return e
+
+
+def commit_together(db: Database, stages: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
+    """Run each stage in one write transaction, each inside a savepoint: a
+    stage that raises is rolled back alone and the others commit together.
+    Returns (True, what it returned) or (False, its error) for each stage, in
+    order; if the commit itself fails, every stage that had succeeded gets
+    that error (none of them happened)."""
+    outcomes: list[tuple[bool, Any]] = []
+    try:
+        with transaction(db):
+            for stage in stages:
+                db.execute("SAVEPOINT staged")
+                try:
+                    outcomes.append((True, stage()))
+                except Exception as e:
+                    if not db.in_transaction:  # SQLite gave up the whole transaction (disk full...)
+                        raise
+                    db.execute("ROLLBACK TO staged")
+                    mapped = _storage_error(e) if isinstance(e, sqlite3.OperationalError) else e
+                    outcomes.append((False, mapped))
+                db.execute("RELEASE staged")
+    except Exception as e:
+        failed = [(False, e)] * (len(stages) - len(outcomes))
+        return [(False, e) if ok else (ok, value) for ok, value in outcomes] + failed
+    return outcomes

@@ -29,7 +29,7 @@ from .locks import check_deletable, with_default_retention
 from .meta import ObjectMeta
 from .models import BucketInfo, ObjectInfo, Page, Segment
 from .reads import OpenRange, Piece
-from .writer import Writer
+from .writer import Staged, Writer
 
 
 # Called with the written data file before it is committed; raising refuses the write.
@@ -106,20 +106,11 @@ class Objects:
         except BaseException:
             self.blobs.delete([blob.file])
             raise
-        return await self.writer.run(self.commit_blob, bucket, key, blob, meta, condition)
-
-    def commit_blob(self, bucket: str, key: str, blob: Blob, meta: ObjectMeta, condition: WriteCondition) -> ObjectInfo:
-        """A written data file becomes the key's new version, in one
-        transaction; if that is refused, the file is deleted."""
-        try:
-            meta = {**meta, "checksums": {**meta.get("checksums", {}), **_b64(blob.digests)}}
-            segment = Segment(1, 0, blob.size, blob.file, blob.md5)
-            with transaction(self.db):
-                info = self.insert_version(bucket, key, [segment], blob.md5, meta, None, condition)
-        except BaseException:
-            self.blobs.delete([blob.file])
-            raise
-        self.garbage.collect()
+        meta = {**meta, "checksums": {**meta.get("checksums", {}), **_b64(blob.digests)}}
+        segment = Segment(1, 0, blob.size, blob.file, blob.md5)
+        info: ObjectInfo = await self.writer.run_staged(Staged(
+            lambda: self.insert_version(bucket, key, [segment], blob.md5, meta, None, condition),
+            lambda: self.blobs.delete([blob.file])))
         return info
 
     def insert_version(self, bucket: str, key: str, segments: Sequence[Segment], etag: str, meta: ObjectMeta,

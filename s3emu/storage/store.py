@@ -19,7 +19,7 @@ from typing import Any, AsyncIterable, AsyncIterator, Callable, Iterable, Iterat
 from .archive import ARCHIVED, new_restore, restore_status, storage_class_of
 from .blobs import BlobStore
 from .buckets import Buckets
-from .db import Database, snapshot, transaction
+from .db import Database, commit_together, snapshot, transaction
 from .errors import BucketNotEmpty, DataFileMissing, NotArchived, RestoreInProgress, StorageError
 from .garbage import Garbage
 from .lifecycle import Lifecycle, SweepResult
@@ -31,7 +31,7 @@ from .reads import OpenRange
 from .reserve import Reserve
 from .uploads import ChecksumFinisher, CompletedPart, Uploads
 from .versions import Versions
-from .writer import Writer
+from .writer import Outcomes, Staged, Writer
 
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ class Store:
         self.root.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.root / "meta.sqlite3", durable)
         self.blobs = BlobStore(self.root, durable)
-        self.writer = Writer(after=self.collect_garbage)
+        self.writer = Writer(after=self.collect_garbage, commit=self._commit_staged)
         self.reserve = Reserve(self.root)
         self.garbage = Garbage(self.db, self.blobs, self.writer)
         self.buckets = Buckets(self.db)
@@ -77,6 +77,22 @@ class Store:
         """Unlink the data files that committed writes dropped (the writer
         thread's work after its jobs)."""
         self.garbage.collect()
+
+    def _commit_staged(self, staged: list[Staged]) -> Outcomes:
+        """The writer's group commit: the staged writes in one transaction,
+        then each failed one undone and what the committed ones dropped collected."""
+        try:
+            outcomes = commit_together(self.db, [s.stage for s in staged])
+        except BaseException as e:
+            outcomes = [(False, e)] * len(staged)
+        for s, (ok, _) in zip(staged, outcomes):
+            if not ok:
+                try:
+                    s.undo()
+                except Exception:
+                    log.exception("undoing a write that was not committed")  # start-up removes orphans
+        self.garbage.collect()
+        return outcomes
 
     async def call(self, method: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run one of this store's methods on its writer thread (see the class

@@ -14,15 +14,31 @@ import asyncio
 import logging
 import queue
 import threading
+from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("s3emu.store")
-# fn, args, kwargs, and the loop and future to answer on; None stops the thread
-_Job = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
+
+@dataclass
+class Staged:
+    """A write that may share its commit with others queued beside it:
+    `stage` makes its changes inside the shared transaction and returns its
+    answer; `undo` cleans up after it failed or its commit did (its data file)."""
+
+    stage: Callable[[], Any]
+    undo: Callable[[], None]
+
+
+# what a group of staged writes comes to: (True, answer) or (False, error) for each, in order
+Outcomes = list[tuple[bool, Any]]
+# fn (or a Staged), args, kwargs, and the loop and future to answer on; None stops the thread
+_Job = tuple["Callable[..., Any] | Staged", tuple[Any, ...], dict[str, Any], asyncio.AbstractEventLoop,
+             "asyncio.Future[Any]"]
 
 AFTER_EVERY = 64  # jobs that may pass, the queue never empty, before `after` runs anyway
+GROUP_AT_MOST = 32  # staged writes that share one commit
 
 
 class Writer:
@@ -33,12 +49,15 @@ class Writer:
     commit dropped): it runs once a job's answer is on its way, when the queue
     is empty or every AFTER_EVERY jobs."""
 
-    def __init__(self, after: Callable[[], None] | None = None) -> None:
+    def __init__(self, after: Callable[[], None] | None = None,
+                 commit: Callable[[list[Staged]], Outcomes] | None = None) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._commit = commit  # runs staged writes in one transaction
         self._thread: threading.Thread | None = None  # started on first use: after any fork
         self._lock = threading.Lock()
         self._after = after
         self._running = False  # a job, as opposed to `after`
+        self._stopping = False  # the stop was taken from the queue while gathering a group
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """fn(*args, **kwargs) on the writer thread. Once handed over it runs to
@@ -51,9 +70,25 @@ class Writer:
         self._jobs.put((fn, args, kwargs, loop, future))
         return await future  # cancelling it leaves the job to run; its outcome is then dropped
 
+    async def run_staged(self, staged: Staged) -> Any:
+        """staged.stage() on the writer thread, in one transaction with the
+        staged writes queued right behind it (up to GROUP_AT_MOST): one commit,
+        one fsync with `fsync` durability, for them all. Each is answered on
+        its own (one refused by its condition leaves the others be), once
+        the commit holding it is done."""
+        if self._commit is None:
+            raise RuntimeError("this writer was made without a commit for staged writes")
+        if self._thread is None:
+            self._start()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._jobs.put((staged, (), {}, loop, future))
+        return await future
+
     def _start(self) -> None:
         with self._lock:
             if self._thread is None:
+                self._stopping = False
                 self._thread = threading.Thread(target=self._serve, name="s3emu-store", daemon=True)
                 self._thread.start()
 
@@ -67,15 +102,18 @@ class Writer:
 
     def _serve(self) -> None:
         since_after = 0
-        while (job := self._jobs.get()) is not None:
-            fn, args, kwargs, loop, future = job
+        held: _Job | None = None  # taken from the queue while gathering a group, run next
+        while (job := held or self._jobs.get()) is not None:
+            held = None
             self._running = True
             try:
-                result = fn(*args, **kwargs)
-            except BaseException as e:
-                _answer(loop, _fail, future, e)
-            else:
-                _answer(loop, _succeed, future, result)
+                if isinstance(job[0], Staged):
+                    group, held = self._gather(job)
+                    self._run_group(group)
+                    if held is None and self._stopping:
+                        break
+                else:
+                    self._run_one(job)
             finally:
                 self._running = False
             since_after += 1
@@ -87,6 +125,43 @@ class Writer:
                     log.exception("after a write")  # retried after the next one
         if self._after is not None:
             self._after()
+
+    def _run_one(self, job: _Job) -> None:
+        fn, args, kwargs, loop, future = job
+        assert not isinstance(fn, Staged)
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as e:
+            _answer(loop, _fail, future, e)
+        else:
+            _answer(loop, _succeed, future, result)
+
+    def _gather(self, first: _Job) -> tuple[list[_Job], _Job | None]:
+        """`first` and the staged jobs queued right behind it; the job that
+        ended the group (not staged) is returned to run next, in its turn."""
+        group = [first]
+        while len(group) < GROUP_AT_MOST:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                self._stopping = True
+                break
+            if not isinstance(job[0], Staged):
+                return group, job
+            group.append(job)
+        return group, None
+
+    def _run_group(self, group: list[_Job]) -> None:
+        assert self._commit is not None
+        staged = [job[0] for job in group if isinstance(job[0], Staged)]
+        try:
+            outcomes = self._commit(staged)
+        except BaseException as e:
+            outcomes = [(False, e)] * len(group)
+        for (_, _, _, loop, future), (ok, value) in zip(group, outcomes):
+            _answer(loop, _succeed if ok else _fail, future, value)
 
     def close(self) -> None:
         """Wait for the writes handed over, then stop the thread."""

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import sqlite3
 import threading
 from pathlib import Path
+from typing import Any, AsyncIterator
 
 import pytest
 
 from s3emu.storage import Store
 from s3emu.storage.db import transaction
+from s3emu.storage.errors import ObjectExists
+from s3emu.storage.objects import WriteCondition
+from s3emu.storage.writer import Outcomes, Staged
 from s3emu.storage.garbage import WAIT_FOR_AT_MOST
 
 from .test_reads import _multipart
@@ -76,3 +81,70 @@ def test_a_write_transaction_holds_the_writers_lock_file(tmp_path: Path) -> None
     finally:
         os.close(probe)
         store.close()
+
+
+async def _body(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def test_writes_queued_together_share_a_commit_and_fail_alone(tmp_path: Path) -> None:
+    """Puts queued behind a busy writer commit in one transaction; a conditional
+    one refused inside it is rolled back alone, its data file removed."""
+    store = Store(tmp_path, durable=True)
+    store.create_bucket("b", "us-east-1")
+    go = threading.Event()
+    commits: list[int] = []
+    original = store._commit_staged
+
+    def counting(staged: list[Staged]) -> Outcomes:
+        commits.append(len(staged))
+        return original(staged)
+    store.writer._commit = counting
+
+    async def scenario() -> list[Any]:
+        blocker = asyncio.ensure_future(store.call(go.wait, 30))
+        puts = [asyncio.ensure_future(store.put_object("b", key, _body(data), meta={"headers": {}, "user": {}},
+                                                       condition=WriteCondition(if_none_match=True)))
+                for key, data in [("k1", b"one"), ("k2", b"two"), ("k1", b"again"), ("k3", b"three")]]
+        for _ in range(3000):  # until every put has written its file and queued its commit
+            if store.writer._jobs.qsize() == 4:
+                break
+            await asyncio.sleep(0.01)
+        assert store.writer._jobs.qsize() == 4
+        go.set()
+        await blocker
+        return await asyncio.gather(*puts, return_exceptions=True)
+
+    results = asyncio.run(scenario())
+    assert commits == [4]
+    assert isinstance(results[2], ObjectExists)  # the second If-None-Match on k1, seeing the first
+    assert [r.key for r in results if not isinstance(r, BaseException)] == ["k1", "k2", "k3"]
+    with store.snapshot():
+        assert store.get_object("b", "k1").size == 3
+    assert _files(store) == 3  # the refused put's file went with it
+    store.close()
+
+
+def test_a_group_whose_transaction_is_lost_fails_whole(tmp_path: Path) -> None:
+    """When SQLite abandons the shared transaction, no write in it happened:
+    each is answered with the error and undone."""
+    store = Store(tmp_path, durable=False)
+    store.create_bucket("b", "us-east-1")
+    undone: list[str] = []
+
+    def lose() -> None:
+        store.db.execute("ROLLBACK")  # as SQLite does itself on some I/O errors
+        raise sqlite3.OperationalError("disk I/O error")
+
+    def insert(name: str) -> str:
+        store.db.execute("INSERT INTO garbage(file) VALUES (?)", (name,))
+        return name
+
+    staged = [Staged(lambda: insert("a"), lambda: undone.append("a")), Staged(lose, lambda: undone.append("lost")),
+              Staged(lambda: insert("c"), lambda: undone.append("c"))]
+    outcomes = store._commit_staged(staged)
+    assert [ok for ok, _ in outcomes] == [False, False, False]
+    assert isinstance(outcomes[0][1], sqlite3.OperationalError)
+    assert undone == ["a", "lost", "c"]
+    assert store.db.execute("SELECT COUNT(*) FROM garbage").fetchone()[0] == 0
+    store.close()
