@@ -28,7 +28,7 @@ class Staged:
     answer; `undo` cleans up after it failed or its commit did (its data file)."""
 
     stage: Callable[[], Any]
-    undo: Callable[[], None]
+    undo: Callable[[], object]
 
 
 # what a group of staged writes comes to: (True, answer) or (False, error) for each, in order
