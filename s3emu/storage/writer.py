@@ -7,6 +7,8 @@ for as long as it takes (a 10,000-part Complete, 1000 deletes, a lifecycle
 sweep). Run here, none of that holds up the event loop: other requests are
 read and answered meanwhile. One thread is enough, since SQLite lets one
 writer in at a time anyway; writes of one process run in the order given.
+Staged writes (a PUT's commit) queued one behind another share one
+transaction and one commit: a group commit.
 """
 from __future__ import annotations
 
