@@ -186,3 +186,24 @@ def test_not_a_data_directory(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "is not an s3emu data directory" in result.stderr
     assert not (tmp_path / "nothing-here").exists()  # never creates one
+
+
+def test_an_unwritable_data_directory_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """fsck and uploads write to the directory (SQLite's WAL index, aborts):
+    one that refuses writes is exit status 2 and one line saying so."""
+    data_dir = tmp_path / "data"
+    ServerProcess(data_dir, "--no-access-log").start().stop()
+    for leftover in ("meta.sqlite3-shm", "meta.sqlite3-wal"):  # gone after a clean stop, as a rule
+        (data_dir / leftover).unlink(missing_ok=True)
+    locked = subprocess.run(["chattr", "+i", str(data_dir)], capture_output=True)  # binds root too
+    if locked.returncode != 0:
+        pytest.skip(f"chattr +i is not available here: {locked.stderr.decode().strip()}")
+    try:
+        for command in (["fsck"], ["uploads", "list"]):
+            result = subprocess.run([sys.executable, "-m", "s3emu", *command, "--data-dir", str(data_dir)],
+                                    capture_output=True, text=True, timeout=60)
+            assert result.returncode == 2, result.stderr
+            assert result.stderr.startswith(f"s3emu: {data_dir} cannot be opened for writing (")
+            assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    finally:
+        subprocess.run(["chattr", "-i", str(data_dir)], capture_output=True)

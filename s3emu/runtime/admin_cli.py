@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -45,11 +46,16 @@ def _data_dir_args(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """`s3emu uploads` or `s3emu fsck`; 2, with one line on stderr, when the
+    data directory cannot be opened or written (both need to write to it:
+    SQLite keeps its WAL index beside the database, and uploads aborts)."""
     try:
         store = _open(args)
     except (ValueError, OSError) as e:
         print(f"s3emu: {e}", file=sys.stderr)
         return 2
+    except (sqlite3.DatabaseError, StorageError) as e:
+        return _unwritable(args, e)
     try:
         if args.command == "uploads":
             return _uploads(store, args)
@@ -57,8 +63,17 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"s3emu: {e}", file=sys.stderr)
         return 2
+    except (sqlite3.DatabaseError, StorageError) as e:
+        return _unwritable(args, e)
     finally:
         store.close()
+
+
+def _unwritable(args: argparse.Namespace, e: Exception) -> int:
+    where = args.data_dir or "the data directory"
+    print(f"s3emu: {where} cannot be opened for writing ({e}); `s3emu {args.command}` needs write access "
+          "to it, as the server does", file=sys.stderr)
+    return 2
 
 
 def _open(args: argparse.Namespace) -> Store:
