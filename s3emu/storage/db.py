@@ -205,19 +205,26 @@ class Database:
         whose child must not share its parent's lock."""
         held: tuple[int, int] | None = getattr(self._local, "lock", None)
         if held is None or held[0] != os.getpid():
-            try:
-                held = (os.getpid(), os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644))
-            except OSError:  # a read-only directory, say: SQLite's own lock still serialises writers
-                yield
-                return
-            self._local.lock = held
-            with self._lock:
-                self._lock_fds.append(held[1])
+            held = self._open_lock()
+        if held is None:  # a read-only directory, say: SQLite's own lock still serialises writers
+            yield
+            return
         fcntl.flock(held[1], fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(held[1], fcntl.LOCK_UN)
+
+    def _open_lock(self) -> tuple[int, int] | None:
+        """This thread's (pid, file descriptor) of the lock file; None if it cannot be opened."""
+        try:
+            held = (os.getpid(), os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644))
+        except OSError:
+            return None
+        self._local.lock = held
+        with self._lock:
+            self._lock_fds.append(held[1])
+        return held
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.connection().execute(sql, params)
