@@ -12,11 +12,11 @@ from ..access.principals import ANONYMOUS
 from ..auth.access import bucket_access, may
 from ..http.errors import S3Error
 from ..http.request import S3Request
-from ..http.responses import SpansResponse, empty_response, xml_response
+from ..http.responses import empty_response, object_response, xml_response
 from ..protocol import website
 from ..protocol.headers import check_read_conditions, object_headers, parse_range
 from ..storage import ObjectInfo, StorageError
-from .common import configuration_body, delete_bucket_setting
+from .common import configuration_body, consistent_read, delete_bucket_setting
 
 MAX_BODY = 128 * 1024
 REDIRECT_HEADER = "x-amz-website-redirect-location"
@@ -164,7 +164,10 @@ async def _document(req: S3Request, info: ObjectInfo, status: int) -> web.Stream
         resp = web.StreamResponse(status=status, headers=headers)
         resp.content_length = last - first + 1 if info.size else 0
         return resp
-    return SpansResponse(req.store.open_range(info, first, last), status=status, headers=headers)
+    # opened in a snapshot and held, as GetObject does: a many-part page is leased while it is sent
+    _, opened = await consistent_read(req, lambda: (None, req.store.open_range(info, first, last)))
+    assert opened is not None
+    return await object_response(opened, status=status, headers=headers)
 
 
 async def _error_document(req: S3Request, key: str, err: S3Error) -> web.StreamResponse:
