@@ -26,7 +26,6 @@ class RecentRequests:
         self.lines = self.keep  # rotates anything an earlier server in this process left
         self.fd = -1
         self.closed = False
-        self.dropped = 0  # entries the disk had no room for
 
     def add(self, entry: dict[str, Any]) -> None:
         """Appends one entry; a full file becomes the older one. An entry the
@@ -39,7 +38,6 @@ class RecentRequests:
                 self._rotate()
             os.write(self.fd, (json.dumps(entry, separators=(",", ":")) + "\n").encode())
         except OSError:
-            self.dropped += 1
             return
         self.lines += 1
 
