@@ -16,6 +16,9 @@ class Buckets:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # rows as read at one generation of the table (db.GENERATIONS): replaced whole, never
+        # changed in place, so a thread holding an older one cannot mix it with a newer one
+        self._cache: tuple[int, dict[str, BucketInfo]] = (-1, {})
 
     def create(self, name: str, region: str, object_lock: bool = False, owner: str | None = None,
                config: BucketConfig | None = None) -> BucketInfo:
@@ -35,11 +38,21 @@ class Buckets:
         return self.get(name)
 
     def get(self, name: str) -> BucketInfo:
-        """The bucket called `name`, or NoSuchBucket."""
-        row = self.db.execute("SELECT * FROM buckets WHERE name=?", (name,)).fetchone()
-        if row is None:
-            raise NoSuchBucket(BucketName=name)
-        return BucketInfo.from_row(row)
+        """The bucket called `name`, or NoSuchBucket. Shared with other
+        callers: treat it as read-only. One small query when the table has
+        not changed since the row was last read (by any thread or process)."""
+        generation = self.db.execute("SELECT value FROM generations WHERE name='buckets'").fetchone()[0]
+        cache = self._cache
+        if cache[0] != generation:
+            cache = self._cache = (generation, {})
+        info = cache[1].get(name)
+        if info is None:
+            # read after the generation: a row at least as new as the one it names
+            row = self.db.execute("SELECT * FROM buckets WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise NoSuchBucket(BucketName=name)
+            info = cache[1][name] = BucketInfo.from_row(row)
+        return info
 
     def all(self) -> list[BucketInfo]:
         """Every bucket, by name."""

@@ -135,6 +135,25 @@ CREATE TABLE IF NOT EXISTS job_leases (
 ) WITHOUT ROWID;
 """
 
+# Format 5: a generation that every change to the buckets table replaces (triggers, so
+# no writer can forget it): a process keeps the rows it has read and asks only the
+# generation whether they still hold (Buckets.get, asked twice or more per request).
+# It is random, not counted up: a rolled-back change must not leave a value behind
+# that a later change could take again.
+GENERATIONS = """
+CREATE TABLE IF NOT EXISTS generations (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO generations(name, value) VALUES ('buckets', 0);
+CREATE TRIGGER IF NOT EXISTS buckets_inserted AFTER INSERT ON buckets
+BEGIN UPDATE generations SET value = random() WHERE name = 'buckets'; END;
+CREATE TRIGGER IF NOT EXISTS buckets_updated AFTER UPDATE ON buckets
+BEGIN UPDATE generations SET value = random() WHERE name = 'buckets'; END;
+CREATE TRIGGER IF NOT EXISTS buckets_deleted AFTER DELETE ON buckets
+BEGIN UPDATE generations SET value = random() WHERE name = 'buckets'; END;
+"""
+
 # UPGRADES[n] takes a format n database to format n + 1. Format 0 is format 1
 # without its version recorded (or an empty file): the CREATE IF NOT EXISTS
 # statements of SCHEMA make it whole.
@@ -145,6 +164,7 @@ UPGRADES: dict[int, str] = {
     1: "ALTER TABLE buckets ADD COLUMN owner TEXT;",
     2: LEASES,
     3: OUTBOX,
+    4: GENERATIONS,
 }
 VERSION = len(UPGRADES)
 

@@ -9,6 +9,7 @@ from typing import AsyncIterator
 import pytest
 
 from s3emu.storage import Store, UnsupportedDataDirectory
+from s3emu.storage.errors import NoSuchBucket
 from s3emu.storage.db import SCHEMA, VERSION, transaction
 
 
@@ -60,9 +61,58 @@ def test_a_format_3_directory_gains_the_outbox_and_keeps_its_data(tmp_path: Path
     conn.close()
     store = Store(tmp_path, durable=False)
     try:
-        assert store.get_bucket("b").name == "b" and _user_version(tmp_path) == VERSION == 4
+        assert store.get_bucket("b").name == "b" and _user_version(tmp_path) == VERSION == 5
         assert store.outbox.add([("target", {"m": 1})]) == 1
         assert [m.message for m in store.outbox.heads()] == [{"m": 1}]
+    finally:
+        store.close()
+
+
+def test_a_format_4_directory_gains_the_bucket_generation(tmp_path: Path) -> None:
+    store = Store(tmp_path, durable=False)
+    store.create_bucket("b", "us-east-1")
+    store.close()
+    conn = sqlite3.connect(tmp_path / "meta.sqlite3")
+    conn.executescript("DROP TRIGGER buckets_inserted; DROP TRIGGER buckets_updated; DROP TRIGGER buckets_deleted;"
+                       " DROP TABLE generations; PRAGMA user_version=4;")  # as format 4 wrote it
+    conn.close()
+    store = Store(tmp_path, durable=False)
+    try:
+        assert store.get_bucket("b").versioning is None and _user_version(tmp_path) == VERSION == 5
+        store.put_bucket_versioning("b", "Enabled")
+        assert store.get_bucket("b").versioning == "Enabled"
+    finally:
+        store.close()
+
+
+def test_a_bucket_read_again_shows_what_another_process_changed(tmp_path: Path) -> None:
+    # two Stores on one directory stand for two workers: each keeps the rows it read
+    first, second = Store(tmp_path, durable=False), Store(tmp_path, durable=False)
+    try:
+        first.create_bucket("b", "us-east-1")
+        assert first.get_bucket("b").versioning is None and second.get_bucket("b").versioning is None
+        first.put_bucket_versioning("b", "Enabled")
+        assert second.get_bucket("b").versioning == "Enabled"
+        first.delete_bucket("b")
+        with pytest.raises(NoSuchBucket):
+            second.get_bucket("b")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_rolled_back_bucket_change_is_never_read_afterwards(tmp_path: Path) -> None:
+    store = Store(tmp_path, durable=False)
+    try:
+        store.create_bucket("b", "us-east-1")
+        with pytest.raises(RuntimeError):
+            with transaction(store.db):
+                store.db.execute("UPDATE buckets SET region='rolled-back' WHERE name='b'")
+                assert store.get_bucket("b").region == "rolled-back"  # read inside: now in the cache
+                raise RuntimeError("abandon")
+        # another change committed before any read: the cache must not answer for it
+        store.db.execute("UPDATE buckets SET region='eu-west-1' WHERE name='b'")
+        assert store.get_bucket("b").region == "eu-west-1"
     finally:
         store.close()
 
