@@ -61,14 +61,26 @@ class AccessLogger(AbstractAccessLogger):
         app[METRICS].observe(entry["operation"], entry["status"], entry["bytes_in"], entry["bytes_out"],
                              time_taken)
         now = time.time()
+        stamp = iso8601(now, exact=True)
         recent = app.get(RECENT)
         if recent is not None:
-            recent.add({**entry, "time": iso8601(now, exact=True)})
+            recent.add({**entry, "time": stamp})
         if req.config.access_log and self.logger.isEnabledFor(logging.INFO):
-            self.logger.info(text_line(entry, now), extra={"summary": _summary(entry), **entry})
+            self._emit(entry, stamp)
         delivery = app.get(LOG_DELIVERY)
         if delivery is not None:  # the bucket's own server access log, if it has one
             delivery.observe(req, request, response, time_taken)
+
+
+    def _emit(self, entry: dict[str, Any], stamp: str) -> None:
+        """The access line, its fields as the record's attributes (the JSON
+        format writes them). The record is made here rather than by
+        Logger.info, which looks for its caller in the stack: a third of
+        the cost, on every request, for a source line nobody prints."""
+        record = logging.LogRecord(self.logger.name, logging.INFO, __file__, 0, text_line(entry, stamp), None, None)
+        record.__dict__.update(entry)
+        record.summary = _summary(entry)
+        self.logger.handle(record)
 
 
 def claimed_access_key(request: web.BaseRequest) -> str | None:
@@ -95,11 +107,10 @@ def _summary(entry: dict[str, Any]) -> str:
     return f"{entry['operation']} {entry['status']}" + (f" {entry['error']}" if entry["error"] else "")
 
 
-def text_line(entry: dict[str, Any], now: float) -> str:
-    """The text access line: time, request id, client address, access key,
-    operation, bucket, key, [part=N], status [S3 error code], bytes in and
-    out, duration, [aws-chunked]."""
-    stamp = iso8601(now, exact=True)
+def text_line(entry: dict[str, Any], stamp: str) -> str:
+    """The text access line: time (`stamp`, ISO 8601), request id, client
+    address, access key, operation, bucket, key, [part=N], status [S3 error
+    code], bytes in and out, duration, [aws-chunked]."""
     part = f"part={entry['part_number']} " if entry.get("part_number") is not None else ""
     status = f"{entry['status']} {entry['error']}" if entry.get("error") else str(entry["status"])
     return (f"{stamp} {entry['request_id']} {entry['client'] or '-'} {entry['access_key'] or '-'} "

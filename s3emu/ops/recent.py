@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 KEEP = 500  # lines per file before it is rotated (one older file is kept)
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class RecentRequests:
@@ -36,7 +37,7 @@ class RecentRequests:
         try:
             if self.lines >= self.keep:
                 self._rotate()
-            os.write(self.fd, (json.dumps(entry, separators=(",", ":")) + "\n").encode())
+            os.write(self.fd, (_ENCODE(entry) + "\n").encode())
         except OSError:
             return
         self.lines += 1
