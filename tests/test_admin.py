@@ -23,6 +23,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 import s3emu
+from s3emu.storage.blobs import IN_DATABASE_BYTES
 
 MiB = 1024 * 1024
 
@@ -233,7 +234,7 @@ def test_reset_empties_the_store(tmp_path: Path) -> None:
         s3.create_bucket(Bucket="keep", ObjectLockEnabledForBucket=True)
         s3.create_bucket(Bucket="drop")
         for bucket in ("keep", "drop"):
-            s3.put_object(Bucket=bucket, Key="k", Body=b"v" * 100)
+            s3.put_object(Bucket=bucket, Key="k", Body=b"v" * (IN_DATABASE_BYTES + 1))  # a data file of its own
             upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
             s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"p" * 10)
         s3.put_object_legal_hold(Bucket="keep", Key="k", LegalHold={"Status": "ON"})

@@ -24,18 +24,25 @@ from .ids import unique_hex
 FLUSH_BYTES = 512 * 1024  # big writes, one thread hop each; a large upload holds two such blocks
 # without fsync, a body this small is written to the page cache on the event loop: quicker than a thread hop
 INLINE_BYTES = 64 * 1024
+# An object this small is kept in the metadata database, committed with its row, instead of a
+# data file of its own: no file to create, rename and later unlink (SQLite's own measurements
+# put the crossover between a BLOB in the database and a file beside it far above this size).
+IN_DATABASE_BYTES = 16 * 1024
+IN_DATABASE = ""  # the `file` of a segment whose bytes are in the database (table inline_data)
 _BLOB_ID = re.compile(r"[0-9a-f]{32}")
 log = logging.getLogger("s3emu.storage")
 
 
 @dataclass
 class Blob:
-    """A fully written data file, not yet referenced by metadata."""
+    """A fully written data file, not yet referenced by metadata; or, with
+    file IN_DATABASE, a body small enough to be stored in the database (data)."""
 
     file: str
     size: int
     md5: str  # hex
     digests: dict[str, bytes] = field(default_factory=dict)  # algorithm -> raw digest
+    data: bytes | None = None  # the bytes, when file is IN_DATABASE
 
 
 class BlobStore:
@@ -73,11 +80,14 @@ class BlobStore:
         size: int | None = None,
         max_size: int | None = None,
         algorithms: Iterable[str] = (),
+        in_database: bool = False,
     ) -> Blob:
         """Stream body into a new data file, computing MD5 and the given
-        checksums (S3 algorithm names). With size given, a shorter or longer
-        body is IncompleteBody; past max_size, EntityTooLarge; a full or
-        read-only disk, StorageFull. On any failure nothing is left behind."""
+        checksums (S3 algorithm names); with in_database, a body of at most
+        IN_DATABASE_BYTES comes back as bytes (Blob.data) for the caller to
+        commit instead. With size given, a shorter or longer body is
+        IncompleteBody; past max_size, EntityTooLarge; a full or read-only
+        disk, StorageFull. On any failure nothing is left behind."""
         w = _Writer(self, algorithms)
         loop = asyncio.get_running_loop()
         buffers = _Buffers()
@@ -100,6 +110,8 @@ class BlobStore:
             if size is not None and written != size:
                 raise IncompleteBody(size, written)
             tail = buffers.tail()
+            if pending is None and in_database and len(tail) <= IN_DATABASE_BYTES:
+                return w.in_database(tail)
             if pending is None and not self.durable and len(tail) <= INLINE_BYTES:
                 w.finish(tail)
             else:
@@ -126,6 +138,8 @@ class BlobStore:
         any more (or ever did) and the change that dropped it stands."""
         gone = []
         for file in files:
+            if file == IN_DATABASE:
+                continue  # its bytes went with its row
             try:
                 _unlink_quietly(self._path(file))
             except OSError as e:
@@ -210,6 +224,14 @@ class _Writer:
         while view:
             n = _disk_op(os.write, self.fd, view)
             view = view[n:]
+
+    def in_database(self, body: bytes | bytearray | memoryview) -> Blob:
+        """The whole body, hashed, to be stored in the database: no file at all."""
+        self.md5.update(body)
+        for h in self.hashers.values():
+            h.update(body)
+        return Blob(IN_DATABASE, len(body), self.md5.hexdigest(), {a: h.digest() for a, h in self.hashers.items()},
+                    bytes(body))
 
     def finish(self, tail: bytes | bytearray | memoryview) -> None:
         """Write the tail, make the file durable and move it into blobs/."""

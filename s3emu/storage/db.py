@@ -135,12 +135,14 @@ CREATE TABLE IF NOT EXISTS job_leases (
 ) WITHOUT ROWID;
 """
 
-# Format 5: a generation that every change to the buckets table replaces (triggers, so
-# no writer can forget it): a process keeps the rows it has read and asks only the
+# Format 5: (1) a generation that every change to the buckets table replaces (triggers,
+# so no writer can forget it): a process keeps the rows it has read and asks only the
 # generation whether they still hold (Buckets.get, asked twice or more per request).
 # It is random, not counted up: a rolled-back change must not leave a value behind
-# that a later change could take again.
-GENERATIONS = """
+# that a later change could take again. (2) Small objects' bytes in the database: a
+# segment whose file is '' (blobs.IN_DATABASE) has them in inline_data, which goes
+# with the segment's row whichever statement deletes it.
+FORMAT_5 = """
 CREATE TABLE IF NOT EXISTS generations (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -152,6 +154,13 @@ CREATE TRIGGER IF NOT EXISTS buckets_updated AFTER UPDATE ON buckets
 BEGIN UPDATE generations SET value = random() WHERE name = 'buckets'; END;
 CREATE TRIGGER IF NOT EXISTS buckets_deleted AFTER DELETE ON buckets
 BEGIN UPDATE generations SET value = random() WHERE name = 'buckets'; END;
+
+CREATE TABLE IF NOT EXISTS inline_data (
+    object_id INTEGER PRIMARY KEY,      -- the version whose one segment this is
+    data      BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS inline_segment_deleted AFTER DELETE ON segments WHEN old.file = ''
+BEGIN DELETE FROM inline_data WHERE object_id = old.object_id; END;
 """
 
 # UPGRADES[n] takes a format n database to format n + 1. Format 0 is format 1
@@ -164,7 +173,7 @@ UPGRADES: dict[int, str] = {
     1: "ALTER TABLE buckets ADD COLUMN owner TEXT;",
     2: LEASES,
     3: OUTBOX,
-    4: GENERATIONS,
+    4: FORMAT_5,
 }
 VERSION = len(UPGRADES)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from .blobs import IN_DATABASE
 from .store import Store
 
 READ_CHUNK = 1 << 20
@@ -75,7 +76,7 @@ def check(store: Store, *, verify_digests: bool = False, repair: bool = False, g
     report = Report()
     on_disk = _list_files(store)  # before the metadata: see the module docstring
     tmp_files = list(store.blobs.tmp.iterdir())
-    refs, layout = _references(store, report)
+    refs, layout = _references(store, report, verify_digests)
     report.problems += layout
     report.files = len(on_disk)
     for ref in refs:
@@ -122,9 +123,26 @@ def _list_files(store: Store) -> dict[str, Path]:
     return found
 
 
-def _references(store: Store, report: Report) -> tuple[list[_Ref], list[Problem]]:
+def _check_in_database(data: bytes | None, size: int, md5: str, owner: str, verify_digests: bool,
+                       report: Report) -> Problem | None:
+    """A segment whose bytes are in the database (no data file): as _check_file."""
+    if data is None:
+        return Problem("missing", owner, "its bytes are not in the database")
+    if len(data) != size:
+        kind = "short" if len(data) < size else "long"
+        return Problem(kind, owner, f"{len(data)} bytes in the database, {size} recorded")
+    if verify_digests:
+        report.checked_bytes += size
+        actual = hashlib.md5(data).hexdigest()
+        if actual != md5:
+            return Problem("digest", owner, f"its bytes in the database have MD5 {actual}, {md5} recorded")
+    return None
+
+
+def _references(store: Store, report: Report, verify_digests: bool) -> tuple[list[_Ref], list[Problem]]:
     """Every data file the metadata names, read in one snapshot, and any
-    object whose segments do not add up to it."""
+    object whose segments do not add up to it or whose bytes in the
+    database are wrong."""
     refs: list[_Ref] = []
     problems: list[Problem] = []
     db = store.db
@@ -136,13 +154,19 @@ def _references(store: Store, report: Report) -> tuple[list[_Ref], list[Problem]
             name = f"{obj['bucket']}/{obj['key']}" + (f" (version {obj['version_id']})"
                                                       if obj["version_id"] != "null" else "")
             start = 0
-            for seg in db.execute("SELECT part_number, start, size, file, etag FROM segments WHERE object_id=?"
-                                  " ORDER BY part_number", (obj["id"],)):
+            for seg in db.execute("SELECT s.part_number, s.start, s.size, s.file, s.etag, d.data FROM segments s"
+                                  " LEFT JOIN inline_data d ON s.file='' AND d.object_id=s.object_id"
+                                  " WHERE s.object_id=? ORDER BY s.part_number", (obj["id"],)):
                 if seg["start"] != start:
                     problems.append(Problem("layout", name, f"segment {seg['part_number']} starts at "
                                                             f"{seg['start']}, expected {start}"))
                 start = seg["start"] + seg["size"]
-                refs.append(_Ref(seg["file"], seg["size"], seg["etag"], f"{name} segment {seg['part_number']}"))
+                owner = f"{name} segment {seg['part_number']}"
+                if seg["file"] == IN_DATABASE:
+                    problem = _check_in_database(seg["data"], seg["size"], seg["etag"], owner, verify_digests, report)
+                    problems += [problem] if problem is not None else []
+                else:
+                    refs.append(_Ref(seg["file"], seg["size"], seg["etag"], owner))
             if start != obj["size"]:
                 problems.append(Problem("layout", name, f"segments hold {start} bytes, the object {obj['size']}"))
         parts = db.execute("SELECT p.upload_id, p.part_number, p.size, p.etag, p.file, u.bucket, u.key"

@@ -17,7 +17,7 @@ import sqlite3
 import time
 from typing import Iterable
 
-from .blobs import BlobStore
+from .blobs import IN_DATABASE, BlobStore
 from .db import Database, transaction
 from .errors import StorageError
 from .writer import Writer
@@ -40,7 +40,7 @@ class Garbage:
     def discard(self, files: Iterable[str], object_id: int | None = None) -> None:
         """Inside a transaction: schedule data files (of object version
         object_id, if they are a version's) for deletion once it commits."""
-        rows = [(f,) for f in files]
+        rows = [(f,) for f in files if f != IN_DATABASE]  # bytes in the database go with their row
         if not rows:
             return
         if object_id is not None and self._leased(object_id):

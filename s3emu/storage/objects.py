@@ -99,7 +99,7 @@ class Objects:
         """See Store.put_object. The body streams to a data file on the event
         loop's side; the commit runs on the writer thread."""
         self.buckets.get(bucket)
-        blob = await self.blobs.write(body, size=size, max_size=max_size, algorithms=algorithms)
+        blob = await self.blobs.write(body, size=size, max_size=max_size, algorithms=algorithms, in_database=True)
         try:
             if verify is not None:
                 verify(blob)
@@ -109,14 +109,16 @@ class Objects:
         meta = {**meta, "checksums": {**meta.get("checksums", {}), **_b64(blob.digests)}}
         segment = Segment(1, 0, blob.size, blob.file, blob.md5)
         info: ObjectInfo = await self.writer.run_staged(Staged(
-            lambda: self.insert_version(bucket, key, [segment], blob.md5, meta, None, condition),
+            lambda: self.insert_version(bucket, key, [segment], blob.md5, meta, None, condition, data=blob.data),
             lambda: self.blobs.delete([blob.file])))
         return info
 
     def insert_version(self, bucket: str, key: str, segments: Sequence[Segment], etag: str, meta: ObjectMeta,
-                       parts_count: int | None, condition: WriteCondition = ALWAYS) -> ObjectInfo:
+                       parts_count: int | None, condition: WriteCondition = ALWAYS, *,
+                       data: bytes | None = None) -> ObjectInfo:
         """Inside a transaction: make `segments` (already durable files) the
-        new current version of key, after checking `condition`."""
+        new current version of key, after checking `condition`; with data,
+        the bytes of its one segment (whose file is IN_DATABASE)."""
         db = self.db
         b = self.buckets.get(bucket)
         if condition.conditional:
@@ -141,6 +143,8 @@ class Objects:
             " VALUES (?,?,?,?,?,?,?)",
             ((object_id, s.part_number, s.start, s.size, s.file, s.etag, json.dumps(s.checksums))
              for s in segments))
+        if data is not None:
+            db.execute("INSERT INTO inline_data(object_id, data) VALUES (?,?)", (object_id, data))
         return ObjectInfo(object_id, bucket, key, version_id, size, etag, now, parts_count, meta,
                           versioned=b.versioning is not None)
 
@@ -209,13 +213,15 @@ class Objects:
     def open_range(self, info: ObjectInfo, first: int, last: int) -> OpenRange:
         """See Store.open_range."""
         rows = self.db.execute(
-            "SELECT start, size, file FROM segments WHERE object_id=? AND start<=? AND start+size>?"
-            " ORDER BY part_number", (info.id, last, first)).fetchall() if info.size else []
+            "SELECT s.start, s.size, s.file, d.data FROM segments s"
+            " LEFT JOIN inline_data d ON s.file='' AND d.object_id=s.object_id"
+            " WHERE s.object_id=? AND s.start<=? AND s.start+s.size>? ORDER BY s.part_number",
+            (info.id, last, first)).fetchall() if info.size else []
         pieces = []
-        for start, size, file in rows:
+        for start, size, file, data in rows:
             lo, hi = max(first, start), min(last, start + size - 1)
             if hi >= lo:
-                pieces.append(Piece(file, lo - start, hi - lo + 1))
+                pieces.append(Piece(file, lo - start, hi - lo + 1, data))
         opened = OpenRange(self.blobs, info.id, pieces)
         if info.size and opened.length != last - first + 1:
             raise DataFileMissing()  # the version's rows are gone: a stale look, to be taken again

@@ -41,11 +41,19 @@ class Span:
 
 @dataclass(frozen=True)
 class Piece:
-    """A byte range of one data file."""
+    """A byte range of one data file, or of the bytes of a segment kept in
+    the database (data, read in the snapshot: nothing to open)."""
 
     file: str
     offset: int
     length: int
+    data: bytes | None = None
+
+    def bytes_in_database(self) -> bytes:
+        assert self.data is not None
+        if len(self.data) < self.offset + self.length:
+            raise DataFileShort()
+        return self.data[self.offset:self.offset + self.length]
 
 
 def open_file(blobs: BlobStore, file: str) -> int:
@@ -101,7 +109,8 @@ class OpenRange:
         failure nothing stays open: DataFileMissing, TooManyOpenFiles."""
         try:
             for i, piece in enumerate(self.pieces):
-                self._open[i] = open_file(self.blobs, piece.file)
+                if piece.data is None:
+                    self._open[i] = open_file(self.blobs, piece.file)
         except BaseException:
             self.close_files()
             raise
@@ -136,6 +145,9 @@ class OpenRange:
         out = bytearray()
         try:
             for i, piece in enumerate(self.pieces):
+                if piece.data is not None:
+                    out += piece.bytes_in_database()
+                    continue
                 data = os.pread(self._open[i], piece.length, piece.offset)
                 if len(data) < piece.length:
                     raise DataFileShort()
@@ -157,14 +169,17 @@ class OpenRange:
         out = bytearray()
         while self._index < len(self.pieces) and len(out) < READ_BYTES:
             i, piece = self._index, self.pieces[self._index]
-            if spans and piece.length >= SENDFILE_BYTES and self._pos == 0:
+            if spans and piece.data is None and piece.length >= SENDFILE_BYTES and self._pos == 0:
                 if out:
                     break  # send what was read first
                 return self._span()
             if self._pos == 0 and i - 1 in self._open:
                 self._finish(i - 1)
             want = min(piece.length - self._pos, READ_BYTES - len(out))
-            data = os.pread(self._fd(i), want, piece.offset + self._pos)
+            if piece.data is not None:
+                data = piece.bytes_in_database()[self._pos:self._pos + want]
+            else:
+                data = os.pread(self._fd(i), want, piece.offset + self._pos)
             if len(data) < want:
                 raise DataFileShort()
             out += data
@@ -182,7 +197,9 @@ class OpenRange:
         return self._open[i]
 
     def _finish(self, i: int) -> None:
-        close_quietly([self._open.pop(i)])
+        fd = self._open.pop(i, None)  # none for bytes in the database
+        if fd is not None:
+            close_quietly([fd])
 
     def close_files(self) -> None:
         fds, self._open = list(self._open.values()), {}

@@ -10,6 +10,7 @@ from typing import AsyncIterator
 import pytest
 
 from s3emu.storage import Store
+from s3emu.storage.blobs import IN_DATABASE_BYTES
 from s3emu.storage.listing import list_page
 
 KEYS = sorted(["a", "a/1", "a/2", "a/b/3", "b", "b/1", "c/\U0010ffff", "c/x", "d", "\u00e9/1", "\U0001f600"])
@@ -82,8 +83,9 @@ def test_the_same_through_a_store(tmp_path: Path) -> None:
     store = Store(tmp_path, durable=False)
     try:
         store.create_bucket("b", "us-east-1")
+        body = b"x" * (IN_DATABASE_BYTES + 1)  # each in a data file of its own
         for key in KEYS:
-            asyncio.run(store.put_object("b", key, _body(b"x"), meta={}, size=1))
+            asyncio.run(store.put_object("b", key, _body(body), meta={}, size=len(body)))
         page = store.list_objects("b", delimiter="/", max_keys=1000)
         assert sorted([o.key for o in page.entries] + page.prefixes) == _expected(KEYS, "", "/", "")
         files = set(store.blobs.all_files())
