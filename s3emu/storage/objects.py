@@ -97,7 +97,8 @@ class Objects:
                   size: int | None = None, max_size: int | None = None, algorithms: Iterable[str] = (),
                   verify: Verify | None = None, condition: WriteCondition = ALWAYS) -> ObjectInfo:
         """See Store.put_object. The body streams to a data file on the event
-        loop's side; the commit runs on the writer thread."""
+        loop's side (a small one is kept as bytes for the commit); the commit
+        runs on the writer thread."""
         self.buckets.get(bucket)
         blob = await self.blobs.write(body, size=size, max_size=max_size, algorithms=algorithms, in_database=True)
         try:

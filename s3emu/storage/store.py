@@ -40,7 +40,8 @@ log = logging.getLogger("s3emu.storage")
 
 class Store:
     """Buckets, objects and multipart uploads in one data directory:
-    `meta.sqlite3` for metadata, `blobs/` for data files, `tmp/` for writes in
+    `meta.sqlite3` for metadata (and the bytes of objects of at most
+    blobs.IN_DATABASE_BYTES), `blobs/` for data files, `tmp/` for writes in
     progress. With durable, every acknowledged write survives a power cut.
 
     Opening raises UnsupportedDataDirectory for a directory a newer s3emu
@@ -263,7 +264,9 @@ class Store:
                          verify: Verify | None = None, condition: WriteCondition = ALWAYS) -> ObjectInfo:
         """Stream body into a new version of key, computing MD5 and the
         checksums named in `algorithms` (meta["checksums"] gets them); it
-        becomes visible whole at one commit, or not at all. `verify` may refuse
+        becomes visible whole at one commit, or not at all. A body of at most
+        blobs.IN_DATABASE_BYTES is committed with its row, in the database,
+        rather than as a data file. `verify` may refuse
         the written data first; `condition` is checked inside the commit.
         Raises NoSuchBucket, IncompleteBody (size given and not met),
         EntityTooLarge (past max_size), ObjectExists / ETagMismatch / NoSuchKey
