@@ -256,18 +256,29 @@ def test_sigkill_during_concurrent_writes_loses_nothing(tmp_path: Path) -> None:
 
 # -- a full disk and a read-only data directory ------------------------------------------------
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 4 MiB filesystem (tmpfs) to fill up; skipped where mounting is not permitted."""
+def _tmpfs(tmp_path: Path, size: str) -> Iterator[Path]:
+    """A real filesystem (tmpfs) of `size` to fill up; skipped where mounting is not permitted."""
     mnt = tmp_path / "small"
     mnt.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:
         yield mnt
     finally:
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 4 MiB filesystem to fill up."""
+    yield from _tmpfs(tmp_path, "4m")
+
+
+@pytest.fixture
+def disk_8m(tmp_path: Path) -> Iterator[Path]:
+    """A real 8 MiB filesystem: room for more small objects than the reserve's size in bytes."""
+    yield from _tmpfs(tmp_path, "8m")
 
 
 def _error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
@@ -346,6 +357,36 @@ def test_a_full_disk_still_lets_clients_free_space(small_disk: Path) -> None:
         assert listed == sorted(f"fill{i}" for i in range(3, filled))
         assert c.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
         c.put_object(Bucket=BUCKET, Key="fits-again", Body=os.urandom(100_000))  # the space came back
+        report = fsck(data_dir)
+        assert report.returncode == 0, report.stdout
+    finally:
+        srv.stop()
+
+
+def test_a_disk_filled_with_small_objects_has_its_space_back_once_they_are_deleted(disk_8m: Path) -> None:
+    """Small objects keep their bytes in the metadata database. On a disk they filled, one
+    DeleteObjects of them all still commits (with the reserve's room: their bytes are not
+    written again, zeroed, on the way out), and it gives the disk back their space for an
+    object of any size, as deleting data files does."""
+    data_dir = disk_8m / "data"
+    srv = ServerProcess(data_dir, "--durability", "fsync", "--no-access-log").start()
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket=BUCKET)
+        keys: list[str] = []
+        for i in range(1000):  # bounded: an 8 MiB disk holds a few hundred
+            try:
+                c.put_object(Bucket=BUCKET, Key=f"small{i}", Body=os.urandom(IN_DATABASE_BYTES))
+            except ClientError as e:
+                assert "disk is full" in e.response["Error"]["Message"]
+                break
+            keys.append(f"small{i}")
+        assert len(keys) * IN_DATABASE_BYTES > 2 * 1024 * 1024  # twice the reserve
+        result = c.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": k} for k in keys]})
+        assert result.get("Errors", []) == [] and len(result["Deleted"]) == len(keys)
+        big = os.urandom(4 * 1024 * 1024)  # a data file of its own, half the disk
+        c.put_object(Bucket=BUCKET, Key="big", Body=big)
+        assert c.get_object(Bucket=BUCKET, Key="big")["Body"].read() == big
         report = fsck(data_dir)
         assert report.returncode == 0, report.stdout
     finally:

@@ -14,6 +14,7 @@ newer s3emu is refused.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -22,6 +23,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .errors import StorageFull, UnsupportedDataDirectory
+
+log = logging.getLogger("s3emu.storage")
+BUSY_TIMEOUT_MS = 30000  # how long a statement waits for another connection's lock
 
 # Format 1: the tables as first released (directories from before user_version was set hold 0).
 SCHEMA = """
@@ -186,11 +190,16 @@ def connect(path: Path, durable: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
     try:
         conn.row_factory = sqlite3.Row
+        # before any table exists (a new file): pages freed by deletes can be given back to the disk
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         conn.execute("PRAGMA journal_mode=WAL")
         # FULL syncs the WAL on every commit: an acknowledged write survives power loss.
         conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         conn.execute("PRAGMA foreign_keys=OFF")
-        conn.execute("PRAGMA busy_timeout=30000")
+        # a deleted row's pages are freed, not overwritten with zeros first (some builds' default):
+        # deleting a small object must not write its size again to the log, on a full disk least of all
+        conn.execute("PRAGMA secure_delete=FAST")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         _upgrade(conn, path)
     except BaseException:
         conn.close()
@@ -285,16 +294,35 @@ def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
         return  # the common case: nothing to write
     with transaction(conn):  # processes opening the directory together upgrade it once
         found = _version(conn)
-        if found > VERSION:
-            raise UnsupportedDataDirectory(path.parent, found, VERSION)
-        for version in range(found, VERSION):
-            for statement in _statements(UPGRADES[version]):
-                try:
-                    conn.execute(statement)
-                except sqlite3.OperationalError as e:
-                    if "duplicate column" not in str(e):  # a format-0 file may already have it
-                        raise
-        conn.execute(f"PRAGMA user_version={VERSION}")
+        _upgrade_tables(conn, path, found)
+    if found < 5 and conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 0:
+        _vacuum(conn, path)
+
+
+def _upgrade_tables(conn: sqlite3.Connection, path: Path, found: int) -> None:
+    """Inside the upgrade's transaction: bring the tables from format `found` to VERSION."""
+    if found > VERSION:
+        raise UnsupportedDataDirectory(path.parent, found, VERSION)
+    for version in range(found, VERSION):
+        for statement in _statements(UPGRADES[version]):
+            try:
+                conn.execute(statement)
+            except sqlite3.OperationalError as e:
+                if "duplicate column" not in str(e):  # a format-0 file may already have it
+                    raise
+    conn.execute(f"PRAGMA user_version={VERSION}")
+
+
+def _vacuum(conn: sqlite3.Connection, path: Path) -> None:
+    """Rewrite a database made before format 5 with incremental auto-vacuum, so that pages
+    freed by deletes (small objects' bytes, since format 5) can be given back to the disk
+    (release_free_pages). Once, at the upgrade; if it cannot be done now (no room for the
+    copy, another process reading), the directory works as before, keeping its free pages."""
+    try:
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        conn.execute("VACUUM")
+    except sqlite3.OperationalError as e:
+        log.warning("%s keeps the pages deletes free (VACUUM: %s)", path, e)
 
 
 def _statements(script: str) -> list[str]:
@@ -394,3 +422,30 @@ def commit_together(db: Database, stages: list[Callable[[], Any]]) -> list[tuple
         failed = [(False, e)] * (len(stages) - len(outcomes))
         return [(False, e) if ok else (ok, value) for ok, value in outcomes] + failed
     return outcomes
+
+
+FREE_PAGES_KEPT = 256  # pages (1 MiB) deletes may leave free for new rows before they go back to the disk
+
+
+def release_free_pages(db: Database) -> bool:
+    """Give the disk back the pages deleted rows left free (small objects'
+    bytes are kept in the database), once more than FREE_PAGES_KEPT: the
+    file is shortened and the write-ahead log emptied, as deleting a data
+    file frees its space. The log is emptied only if no reader is in it (no
+    waiting). Whether pages were released; raises StorageFull."""
+    if db.execute("PRAGMA freelist_count").fetchone()[0] <= FREE_PAGES_KEPT:
+        return False
+    if db.in_transaction:
+        raise RuntimeError("release_free_pages runs outside any transaction")
+    with db.write_lock():
+        conn = db.connection()
+        try:
+            conn.executescript("PRAGMA incremental_vacuum;")  # to its end: execute() frees one page
+            conn.execute("PRAGMA busy_timeout=0")
+            try:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except sqlite3.OperationalError as e:
+            raise _storage_error(e) from e
+    return True

@@ -19,7 +19,7 @@ from typing import Any, AsyncIterable, AsyncIterator, Callable, Iterable, Iterat
 from .archive import ARCHIVED, new_restore, restore_status, storage_class_of
 from .blobs import BlobStore
 from .buckets import Buckets
-from .db import Database, commit_together, snapshot, transaction
+from .db import Database, commit_together, release_free_pages, snapshot, transaction
 from .errors import BucketNotEmpty, DataFileMissing, NotArchived, RestoreInProgress, StorageError
 from .garbage import Garbage
 from .lifecycle import Lifecycle, SweepResult
@@ -75,9 +75,21 @@ class Store:
         self.db.close()
 
     def collect_garbage(self) -> None:
-        """Unlink the data files that committed writes dropped (the writer
-        thread's work after its jobs)."""
+        """Unlink the data files that committed writes dropped, and give the
+        disk back the database pages they freed (the writer thread's work
+        after its jobs)."""
         self.garbage.collect()
+        self.release_space()
+
+    def release_space(self) -> None:
+        """Give the disk back the database pages that dropped versions freed
+        (small objects' bytes), past a few (db.release_free_pages): on a full
+        disk with the reserve's room, as a delete. Never raises: the next call
+        tries again."""
+        try:
+            self.reserve.freeing(lambda: release_free_pages(self.db))
+        except (StorageError, sqlite3.OperationalError) as e:
+            log.warning("free database pages not released yet: %s", e)
 
     def _commit_staged(self, staged: list[Staged]) -> Outcomes:
         """The writer's group commit: the staged writes in one transaction,
@@ -359,17 +371,23 @@ class Store:
         NoSuchBucket, InvalidVersionId, ObjectLocked (retention or legal hold;
         a GOVERNANCE retention yields to bypass_governance), and
         WriteCondition.check's errors."""
-        return self.reserve.freeing(lambda: self.objects.delete(bucket, key, version_id,
-                                                                bypass_governance=bypass_governance,
-                                                                condition=condition))
+        try:
+            return self.reserve.freeing(lambda: self.objects.delete(bucket, key, version_id,
+                                                                    bypass_governance=bypass_governance,
+                                                                    condition=condition))
+        finally:
+            self.release_space()  # before the answer: the space is there for the next request
 
     def delete_objects(self, bucket: str, targets: Sequence[tuple[str, str | None, WriteCondition]], *,
                        bypass_governance: bool = False) -> list[Deleted | StorageError]:
         """DeleteObjects: each (key, version_id, condition) deleted as delete_object does,
         in one transaction; each key's outcome, Deleted or the error that kept
         it (the others go on). Works on a full disk. Raises NoSuchBucket."""
-        return self.reserve.freeing(lambda: self.objects.delete_many(bucket, targets,
-                                                                     bypass_governance=bypass_governance))
+        try:
+            return self.reserve.freeing(lambda: self.objects.delete_many(bucket, targets,
+                                                                         bypass_governance=bypass_governance))
+        finally:
+            self.release_space()
 
     def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
                      max_keys: int = 1000) -> Page[ObjectInfo]:

@@ -12,8 +12,10 @@ import pytest
 
 from s3emu.storage import Store
 from s3emu.storage.blobs import IN_DATABASE_BYTES
+from s3emu.storage.db import FREE_PAGES_KEPT
 from s3emu.storage.errors import NoSuchKey
 from s3emu.storage.fsck import check
+from s3emu.storage.objects import ALWAYS
 
 META = {"headers": {}, "user": {}}
 
@@ -89,6 +91,19 @@ def test_overwritten_and_deleted_bytes_go_with_their_version(store: Store) -> No
         _read(store, "k")
     store.reset()
     assert _rows(store) == 0
+
+
+def test_deleted_bytes_give_their_pages_back_to_the_disk(store: Store) -> None:
+    keys = [f"k{i}" for i in range(80)]
+    for key in keys:
+        _put(store, key, b"x" * IN_DATABASE_BYTES)
+    held = 80 * IN_DATABASE_BYTES // 4096  # pages of 4 KiB
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    assert pages > held
+    store.delete_objects("b", [(key, None, ALWAYS) for key in keys])
+    assert store.db.execute("PRAGMA freelist_count").fetchone()[0] <= FREE_PAGES_KEPT
+    assert store.db.execute("PRAGMA page_count").fetchone()[0] < pages - held + FREE_PAGES_KEPT
+    assert (store.root / "meta.sqlite3-wal").stat().st_size == 0  # the log emptied too
 
 
 def test_a_reader_keeps_what_it_read_when_the_key_is_overwritten(store: Store) -> None:

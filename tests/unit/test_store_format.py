@@ -68,17 +68,23 @@ def test_a_format_3_directory_gains_the_outbox_and_keeps_its_data(tmp_path: Path
         store.close()
 
 
-def test_a_format_4_directory_gains_the_bucket_generation(tmp_path: Path) -> None:
+def test_a_format_4_directory_gains_the_bucket_generation_and_incremental_vacuum(tmp_path: Path) -> None:
     store = Store(tmp_path, durable=False)
     store.create_bucket("b", "us-east-1")
     store.close()
     conn = sqlite3.connect(tmp_path / "meta.sqlite3")
     conn.executescript("DROP TRIGGER buckets_inserted; DROP TRIGGER buckets_updated; DROP TRIGGER buckets_deleted;"
-                       " DROP TABLE generations; PRAGMA user_version=4;")  # as format 4 wrote it
+                       " DROP TABLE generations; DROP TRIGGER inline_segment_deleted; DROP TABLE inline_data;"
+                       " PRAGMA auto_vacuum=NONE; VACUUM; PRAGMA user_version=4;")  # as format 4 wrote it
+    assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
     conn.close()
     store = Store(tmp_path, durable=False)
     try:
         assert store.get_bucket("b").versioning is None and _user_version(tmp_path) == VERSION == 5
+        # rewritten once, so that the pages deleted small objects free can go back to the disk
+        conn = sqlite3.connect(tmp_path / "meta.sqlite3")
+        assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # INCREMENTAL, in the file's header
+        conn.close()
         store.put_bucket_versioning("b", "Enabled")
         assert store.get_bucket("b").versioning == "Enabled"
     finally:
