@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import AsyncIterable, AsyncIterator, Callable, Collection, Iterable, Sequence
 
 from .archive import storage_class_of
-from .blobs import Blob, BlobStore
+from .blobs import IN_DATABASE, Blob, BlobStore
 from .buckets import Buckets
 from .db import Database, transaction
 from .digests import b64
@@ -220,6 +220,8 @@ class Objects:
             (info.id, last, first)).fetchall() if info.size else []
         pieces = []
         for start, size, file, data in rows:
+            if file == IN_DATABASE and data is None:
+                raise DataFileMissing()  # its bytes are gone from the database (fsck reports it)
             lo, hi = max(first, start), min(last, start + size - 1)
             if hi >= lo:
                 pieces.append(Piece(file, lo - start, hi - lo + 1, data))

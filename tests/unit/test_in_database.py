@@ -13,7 +13,7 @@ import pytest
 from s3emu.storage import Store
 from s3emu.storage.blobs import IN_DATABASE_BYTES
 from s3emu.storage.db import FREE_PAGES_KEPT
-from s3emu.storage.errors import NoSuchKey
+from s3emu.storage.errors import DataFileMissing, NoSuchKey
 from s3emu.storage.fsck import check
 from s3emu.storage.objects import ALWAYS
 
@@ -145,3 +145,10 @@ def test_fsck_reports_bytes_in_the_database_that_changed(tmp_path: Path, store: 
         assert kinds == ["digest", "short"]
     finally:
         reopened.close()
+
+
+def test_bytes_missing_from_the_database_are_a_missing_data_file_not_a_crash(store: Store) -> None:
+    _put(store, "k", b"gone")
+    store.db.execute("DELETE FROM inline_data")  # as a damaged database might
+    with pytest.raises(DataFileMissing):
+        _read(store, "k")
