@@ -425,16 +425,24 @@ def commit_together(db: Database, stages: list[Callable[[], Any]]) -> list[tuple
 
 
 FREE_PAGES_KEPT = 256  # pages (1 MiB) deletes may leave free for new rows before they go back to the disk
+# Below this much free space on its disk, the database gives freed pages back; above it, they stay
+# in the file for new rows, as in any database: shortening the file and emptying the log after
+# every large delete would make concurrent reads wait on the log's reset.
+RELEASE_BELOW_FREE_BYTES = 256 * 1024 * 1024
 
 
 def release_free_pages(db: Database) -> bool:
     """Give the disk back the pages deleted rows left free (small objects'
-    bytes are kept in the database), once more than FREE_PAGES_KEPT: the
-    file is shortened and the write-ahead log emptied, as deleting a data
-    file frees its space. The log is emptied only if no reader is in it (no
+    bytes are kept in the database), once more than FREE_PAGES_KEPT and
+    the disk has less than RELEASE_BELOW_FREE_BYTES free: the file is
+    shortened and the write-ahead log emptied, as deleting a data file
+    frees its space. The log is emptied only if no reader is in it (no
     waiting). Whether pages were released; raises StorageFull."""
     if db.execute("PRAGMA freelist_count").fetchone()[0] <= FREE_PAGES_KEPT:
         return False
+    disk = os.statvfs(db.path.parent)
+    if disk.f_bavail * disk.f_frsize >= RELEASE_BELOW_FREE_BYTES:
+        return False  # room enough: SQLite reuses the pages for new rows
     if db.in_transaction:
         raise RuntimeError("release_free_pages runs outside any transaction")
     with db.write_lock():

@@ -12,6 +12,7 @@ import pytest
 
 from s3emu.storage import Store
 from s3emu.storage.blobs import IN_DATABASE_BYTES
+from s3emu.storage import db
 from s3emu.storage.db import FREE_PAGES_KEPT
 from s3emu.storage.errors import DataFileMissing, NoSuchKey
 from s3emu.storage.fsck import check
@@ -93,7 +94,21 @@ def test_overwritten_and_deleted_bytes_go_with_their_version(store: Store) -> No
     assert _rows(store) == 0
 
 
-def test_deleted_bytes_give_their_pages_back_to_the_disk(store: Store) -> None:
+def test_with_room_on_the_disk_deleted_bytes_leave_pages_for_new_rows(store: Store) -> None:
+    keys = [f"k{i}" for i in range(80)]
+    for key in keys:
+        _put(store, key, b"x" * IN_DATABASE_BYTES)
+    store.delete_objects("b", [(key, None, ALWAYS) for key in keys])
+    free = store.db.execute("PRAGMA freelist_count").fetchone()[0]
+    assert free > FREE_PAGES_KEPT  # the file keeps them (the disk of this test has room)
+    for key in keys:  # and new small objects take them again
+        _put(store, key, b"y" * IN_DATABASE_BYTES)
+    assert store.db.execute("PRAGMA freelist_count").fetchone()[0] < free
+
+
+def test_deleted_bytes_give_their_pages_back_to_a_disk_short_of_room(store: Store,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db, "RELEASE_BELOW_FREE_BYTES", 1 << 62)  # any disk is short of that much
     keys = [f"k{i}" for i in range(80)]
     for key in keys:
         _put(store, key, b"x" * IN_DATABASE_BYTES)
