@@ -16,7 +16,7 @@ class Buckets:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        # rows as read at one generation of the table (db.GENERATIONS): replaced whole, never
+        # rows as read at one generation of the table (db.FORMAT_5): replaced whole, never
         # changed in place, so a thread holding an older one cannot mix it with a newer one
         self._cache: tuple[int, dict[str, BucketInfo]] = (-1, {})
 
