@@ -376,9 +376,11 @@ def test_complete_refusals(mp: Any, mp_bucket: str) -> None:
     assert (err["Code"], err["Message"]) == ("BadDigest", "The sha256 you specified for part 1 did not match what we "
                                                           "received.")
     assert "PartNumber" not in err and "UploadId" not in err
-    err = complete(upload_id, [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": "nope"}])
-    assert (err["Code"], err["Message"], err["ArgumentName"]) == (
-        "InvalidArgument", "Invalid Base64 or multiple checksums present in request", "Checksum")
+    for sent in ({"ChecksumCRC32": "nope"},
+                 {"ChecksumCRC32": part["ChecksumCRC32"], "ChecksumSHA1": checksum("SHA1", PARTS[2])}):
+        err = complete(upload_id, [{"PartNumber": 1, "ETag": part["ETag"], **sent}])
+        assert (err["Code"], err["Message"], err["ArgumentName"]) == (
+            "InvalidArgument", "Invalid Base64 or multiple checksums present in request", "Checksum")
     err = complete(upload_id, [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}],
                    ChecksumType="FULL_OBJECT")
     assert err["Message"] == ("The upload was created using the COMPOSITE checksum mode. The complete request "

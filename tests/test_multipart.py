@@ -321,6 +321,25 @@ def test_complete_parses_xml_with_or_without_namespace(mp_server: Any, mp: Any, 
     assert mp.get_object(Bucket=mp_bucket, Key="k")["Body"].read() == body(MIN_PART, 1) + b"tail"
 
 
+def test_complete_reads_the_first_of_a_repeated_part_element(mp_server: Any, mp: Any, mp_bucket: str) -> None:
+    upload_id, parts = upload(mp, mp_bucket, "k", [body(MIN_PART, 1), b"tail"])
+    first, second = (p["ETag"] for p in parts)
+
+    def doc(etags: str) -> bytes:
+        # prefixed and unprefixed names alike, and elements S3 does not know, in between
+        return (f'<s3:CompleteMultipartUpload xmlns:s3="{S3_NS}"><s3:Part><s3:PartNumber>1</s3:PartNumber>'
+                f'<Note>x</Note>{etags}<PartNumber>2</PartNumber></s3:Part>'
+                f'<Part><PartNumber>2</PartNumber><ETag>{second}</ETag></Part></s3:CompleteMultipartUpload>').encode()
+
+    status, payload = raw(mp_server, "POST", f"/{mp_bucket}/k?uploadId={upload_id}",
+                          doc(f"<s3:ETag>{second}</s3:ETag><ETag>{first}</ETag>"))
+    assert (status, raw_error(payload)) == (400, "InvalidPart")
+    status, payload = raw(mp_server, "POST", f"/{mp_bucket}/k?uploadId={upload_id}",
+                          doc(f"<ETag>{first}</ETag><s3:ETag>{second}</s3:ETag>"))
+    assert status == 200, payload
+    assert mp.get_object(Bucket=mp_bucket, Key="k")["Body"].read() == body(MIN_PART, 1) + b"tail"
+
+
 @pytest.mark.parametrize("doc,code", [
     (b"this is not xml", "MalformedXML"),
     (b"<CompleteMultipartUpload><Part>", "MalformedXML"),

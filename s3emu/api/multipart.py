@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -139,11 +139,6 @@ def _copy_range(raw: str, size: int) -> tuple[int, int]:
     return first, last
 
 
-def _looked_up(texts: dict[str, str]) -> Callable[[Any, str], str | None]:
-    """child_text's signature over one element's child texts, already gathered."""
-    return lambda _elem, name: texts.get(name)
-
-
 def _parse_parts(body: bytes) -> list[CompletedPart]:
     if not body.strip():
         raise S3Error("InvalidRequest", "You must specify at least one part")
@@ -158,7 +153,7 @@ def _parse_parts(body: bytes) -> list[CompletedPart]:
             part_number = int(number)
         except ValueError:
             raise S3Error("MalformedXML") from None
-        parts.append(CompletedPart(part_number, etag, checksums.completed_part_checksums(elem, _looked_up(texts))))
+        parts.append(CompletedPart(part_number, etag, checksums.completed_part_checksums(texts)))
     if not parts:
         raise S3Error("MalformedXML")
     return parts

@@ -279,11 +279,15 @@ def part_algorithm(upload_meta: UploadMeta, asked: Requested | None) -> str | No
     return upload_meta.get("checksum_algorithm") or (asked.algorithm if asked else None)
 
 
-def completed_part_checksums(elem: Any, child_text: Callable[[Any, str], str | None]) -> dict[str, str]:
-    """A CompleteMultipartUpload Part's Checksum<ALGO> elements, each a valid
-    base64 digest, at most one."""
-    found = {a: v for a in ALGORITHMS if (v := child_text(elem, "Checksum" + a)) is not None}
-    if len(found) > 1 or any(decode(a, v) is None for a, v in found.items()):
+# a CompleteMultipartUpload Part's child element for each algorithm
+_PART_ELEMENTS = tuple(("Checksum" + a, a) for a in ALGORITHMS)
+
+
+def completed_part_checksums(texts: Mapping[str, str]) -> dict[str, str]:
+    """A CompleteMultipartUpload Part's Checksum<ALGO> elements, from the
+    Part's child texts by local name: each a valid base64 digest, at most one."""
+    found = {a: texts[name] for name, a in _PART_ELEMENTS if name in texts}
+    if found and (len(found) > 1 or any(decode(a, v) is None for a, v in found.items())):
         raise S3Error("InvalidArgument", "Invalid Base64 or multiple checksums present in request",
                       ArgumentName="Checksum", ArgumentValue="".join(f"{a}:{v};" for a, v in found.items()))
     return found
