@@ -142,8 +142,7 @@ class Objects:
         db.executemany(
             "INSERT INTO segments(object_id, part_number, start, size, file, etag, checksums)"
             " VALUES (?,?,?,?,?,?,?)",
-            ((object_id, s.part_number, s.start, s.size, s.file, s.etag, json.dumps(s.checksums))
-             for s in segments))
+            ((object_id, s.part_number, s.start, s.size, s.file, s.etag, s.checksums_json) for s in segments))
         if data is not None:
             db.execute("INSERT INTO inline_data(object_id, data) VALUES (?,?)", (object_id, data))
         return ObjectInfo(object_id, bucket, key, version_id, size, etag, now, parts_count, meta,
@@ -208,8 +207,8 @@ class Objects:
         """See Store.segments."""
         rows = self.db.execute("SELECT * FROM segments WHERE object_id=? AND part_number>? ORDER BY part_number"
                                " LIMIT ? OFFSET ?", (object_id, after, limit, offset))
-        return [Segment(r["part_number"], r["start"], r["size"], r["file"], r["etag"],
-                        json.loads(r["checksums"] or "{}")) for r in rows]
+        return [Segment(r["part_number"], r["start"], r["size"], r["file"], r["etag"], r["checksums"] or "{}")
+                for r in rows]
 
     def open_range(self, info: ObjectInfo, first: int, last: int) -> OpenRange:
         """See Store.open_range."""

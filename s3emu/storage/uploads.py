@@ -178,7 +178,7 @@ class Uploads:
             if row["state"] == "completed":
                 return self._replayed(row, wanted)
             upload = UploadInfo.from_row(row)
-            segments = self._validate(upload_id, wanted, min_part_size)
+            segments, unlisted = self._validate(upload_id, wanted, min_part_size)
             size = sum(s.size for s in segments)
             if expected_size is not None and expected_size != size:
                 raise ObjectSizeMismatch(expected_size, size)
@@ -191,9 +191,7 @@ class Uploads:
                 condition = replace(condition, key_changed=True)
             info = self.objects.insert_version(bucket, key, segments, etag, meta, len(segments), condition)
             # the listed parts' files now belong to the object; the rest are dropped
-            adopted = {s.file for s in segments}
-            self.garbage.discard([r[0] for r in db.execute("SELECT file FROM parts WHERE upload_id=?",
-                                                           (upload_id,)) if r[0] not in adopted])
+            self.garbage.discard(unlisted)
             db.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
             result = {"object_id": info.id, "etag": etag, "last_modified": info.last_modified,
                       "parts": _digest(wanted)}
@@ -205,28 +203,30 @@ class Uploads:
         self.garbage.collect()
         return info
 
-    def _validate(self, upload_id: str, wanted: list[tuple[int, str]], min_part_size: int) -> list[Segment]:
+    def _validate(self, upload_id: str, wanted: list[tuple[int, str]],
+                  min_part_size: int) -> tuple[list[Segment], list[str]]:
+        """The listed parts as the object's segments, and the data files of the parts not listed."""
         if not wanted:
             raise NoPartsListed()
         # the whole list must be strictly ascending (no duplicates) before any part is looked at
         numbers = [number for number, _ in wanted]
         if any(a >= b for a, b in zip(numbers, numbers[1:])):
             raise InvalidPartOrder(UploadId=upload_id)
-        stored = {r["part_number"]: r for r in self.db.execute("SELECT * FROM parts WHERE upload_id=?",
-                                                                (upload_id,))}
+        stored = {number: (etag, size, file, checksums) for number, etag, size, file, checksums in self.db.execute(
+            "SELECT part_number, etag, size, file, checksums FROM parts WHERE upload_id=?", (upload_id,))}
         segments: list[Segment] = []
         start = 0
+        last = len(wanted) - 1
         for i, (number, etag) in enumerate(wanted):
-            part = stored.get(number)
-            if part is None or part["etag"] != etag:
+            part = stored.pop(number, None)  # what stays behind was not listed
+            if part is None or part[0] != etag:
                 raise InvalidPart(UploadId=upload_id, PartNumber=number, ETag=etag)
-            if i < len(wanted) - 1 and part["size"] < min_part_size:
-                raise EntityTooSmall(ProposedSize=part["size"], MinSizeAllowed=min_part_size,
-                                     PartNumber=number, ETag=part["etag"])
-            segments.append(Segment(number, start, part["size"], part["file"], part["etag"],
-                                    json.loads(part["checksums"] or "{}")))
-            start += part["size"]
-        return segments
+            _, size, file, checksums = part
+            if i < last and size < min_part_size:
+                raise EntityTooSmall(ProposedSize=size, MinSizeAllowed=min_part_size, PartNumber=number, ETag=etag)
+            segments.append(Segment(number, start, size, file, etag, checksums or "{}"))
+            start += size
+        return segments, [file for _, _, file, _ in stored.values()]
 
     def _replayed(self, row: sqlite3.Row, wanted: list[tuple[int, str]]) -> ObjectInfo:
         result = json.loads(row["result"])
