@@ -22,10 +22,4 @@ def full_object(algorithm: str, parts: Sequence[tuple[str, int]]) -> str:
     """The CRC of the parts end to end, from each part's (base64 CRC, size)."""
     if algorithm not in CRC_ALGORITHMS:
         raise ValueError(f"{algorithm} cannot be combined")
-    crc: bytes | None = None
-    for value, size in parts:
-        raw = base64.b64decode(value)
-        crc = raw if crc is None else crc_combine(algorithm, crc, raw, size)
-    if crc is None:
-        raise ValueError("no parts")
-    return b64(crc)
+    return b64(crc_combine(algorithm, ((base64.b64decode(value), size) for value, size in parts)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol
 
 from awscrt import checksums as crt
 
@@ -75,9 +75,14 @@ def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def crc_combine(algorithm: str, crc_a: bytes, crc_b: bytes, length_b: int) -> bytes:
-    """CRC of A+B from CRC(A), CRC(B) and len(B): full-object multipart
-    checksums without re-reading any data."""
-    width = len(crc_a)
-    value = int(_COMBINE[algorithm](int.from_bytes(crc_a, "big"), int.from_bytes(crc_b, "big"), length_b))
-    return value.to_bytes(width, "big")
+def crc_combine(algorithm: str, pieces: Iterable[tuple[bytes, int]]) -> bytes:
+    """The CRC of pieces end to end from each piece's (CRC, length): full-object
+    multipart checksums without re-reading any data. ValueError without pieces."""
+    combine = _COMBINE[algorithm]
+    crc: int | None = None
+    for raw, length in pieces:  # as ints throughout: a Complete may combine 10,000
+        value = int.from_bytes(raw, "big")
+        crc = value if crc is None else int(combine(crc, value, length))
+    if crc is None:
+        raise ValueError("no pieces")
+    return crc.to_bytes(DIGEST_SIZES[algorithm], "big")
