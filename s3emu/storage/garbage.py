@@ -50,6 +50,18 @@ class Garbage:
         self.db.executemany("INSERT OR IGNORE INTO garbage(file) VALUES (?)", rows)
         self.pending += len(rows)
 
+    def discard_version(self, object_id: int) -> None:
+        """Inside a transaction, before its segments rows are deleted: discard()
+        the data files of object version object_id, listed by SQLite itself
+        rather than row by row here (a version may have 10,000)."""
+        if self._leased(object_id):
+            self.db.execute("INSERT OR IGNORE INTO held_garbage(file, object_id) SELECT file, object_id"
+                            " FROM segments WHERE object_id=? AND file<>?", (object_id, IN_DATABASE))
+            return
+        added = self.db.execute("INSERT OR IGNORE INTO garbage(file) SELECT file FROM segments"
+                                " WHERE object_id=? AND file<>?", (object_id, IN_DATABASE))
+        self.pending += added.rowcount
+
     def collect(self, force: bool = False) -> None:
         """After a commit: unlink what the committed transactions dropped
         (with force, whatever any process left, as at start-up). In a job of

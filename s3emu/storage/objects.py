@@ -323,8 +323,7 @@ class Objects:
 
     def drop(self, object_id: int) -> None:
         """Inside a transaction: forget one object version and its bytes."""
-        files = [r[0] for r in self.db.execute("SELECT file FROM segments WHERE object_id=?", (object_id,))]
-        self.garbage.discard(files, object_id)
+        self.garbage.discard_version(object_id)
         self.db.execute("DELETE FROM segments WHERE object_id=?", (object_id,))
         self.db.execute("DELETE FROM objects WHERE id=?", (object_id,))
 
