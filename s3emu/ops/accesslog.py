@@ -37,6 +37,10 @@ class AccessLogger(AbstractAccessLogger):
             # the response has been sent: a record that fails (a full disk, say) must not make
             # aiohttp close the connection the client is about to reuse
             log.exception("request record failed")
+        finally:
+            # the S3Request refers to the request: without the way back, reference counting
+            # frees both now, not the cycle collector later (whose pauses hold every thread)
+            request.pop(S3_REQUEST, None)
 
     def _log(self, request: web.BaseRequest, response: web.StreamResponse, time_taken: float) -> None:
         req = request.get(S3_REQUEST)

@@ -128,6 +128,7 @@ def announce(config: Config, endpoint: str, ready_file: str | None, website: str
 async def serve(config: Config, ready_file: str | None = None) -> None:
     """Run the server until SIGINT/SIGTERM, then finish in-flight requests and stop."""
     running = await launch.start(config)
+    launch.freeze_startup_objects()
     announce(config, running.endpoint, ready_file, running.website_endpoint)
     try:
         await launch.until_signalled()

@@ -43,6 +43,7 @@ def _reserve_port(host: str) -> socket.socket:
 
 async def _worker(config: Config, ready_fd: int | None, metrics_dir: str) -> None:
     running = await launch.start(config, recover=False, reuse_port=True, metrics_dir=metrics_dir)
+    launch.freeze_startup_objects()
     if ready_fd is not None:
         os.write(ready_fd, b"r")
         os.close(ready_fd)
