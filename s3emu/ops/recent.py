@@ -4,10 +4,11 @@ appends its access-log entries as JSON lines to a file of its own under
 `--workers N` the console sees all workers' requests, whichever one it asks."""
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -27,20 +28,34 @@ class RecentRequests:
         self.lines = self.keep  # rotates anything an earlier server in this process left
         self.fd = -1
         self.closed = False
+        self.pending: list[dict[str, Any]] = []  # added during this turn of the event loop
 
     def add(self, entry: dict[str, Any]) -> None:
-        """Appends one entry; a full file becomes the older one. An entry the
-        disk has no room for (or that cannot be written at all) is dropped:
-        the record is a convenience, the request it describes has been answered."""
+        """Appends one entry. The entries of one turn of the event loop are
+        written together at its end (one write for the requests answered in
+        that turn, not one each); outside a loop, at once."""
         if self.closed:
             return  # a request finishing as the server stops
-        try:
-            if self.lines >= self.keep:
-                self._rotate()
-            os.write(self.fd, (_ENCODE(entry) + "\n").encode())
-        except OSError:
+        self.pending.append(entry)
+        if len(self.pending) == 1:
+            at_turn_end(self.flush)
+
+    def flush(self) -> None:
+        """Writes the pending entries; a full file becomes the older one. An
+        entry the disk has no room for (or that cannot be written at all) is
+        dropped: the record is a convenience, its request has been answered."""
+        entries, self.pending = self.pending, []
+        if self.closed:
             return
-        self.lines += 1
+        while entries:
+            try:
+                if self.lines >= self.keep:
+                    self._rotate()
+                batch, entries = entries[:self.keep - self.lines], entries[self.keep - self.lines:]
+                os.write(self.fd, "".join(_ENCODE(e) + "\n" for e in batch).encode())
+            except OSError:
+                return
+            self.lines += len(batch)
 
     def _rotate(self) -> None:
         if self.fd >= 0:
@@ -52,6 +67,7 @@ class RecentRequests:
         self.lines = 0
 
     def close(self) -> None:
+        self.flush()
         self.closed = True
         if self.fd >= 0:
             os.close(self.fd)
@@ -72,6 +88,15 @@ class RecentRequests:
                     continue  # a line being written as we read
         entries.sort(key=lambda e: str(e.get("time", "")), reverse=True)
         return entries[:limit]
+
+
+def at_turn_end(fn: Callable[[], object]) -> None:
+    """fn() once the event loop's current turn has run its callbacks (the
+    requests answered in it); at once outside a running loop."""
+    try:
+        asyncio.get_running_loop().call_soon(fn)
+    except RuntimeError:
+        fn()
 
 
 def _remove_dead(directory: Path) -> None:

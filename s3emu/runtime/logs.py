@@ -11,6 +11,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from pythonjsonlogger.json import JsonFormatter
 
 from ..ops import accesslog
+from ..ops.recent import at_turn_end
 from ..protocol.dates import iso8601
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -31,6 +32,35 @@ class JsonLines(JsonFormatter):
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return iso8601(record.created, exact=True)
+
+
+class TurnBatched(logging.StreamHandler):  # type: ignore[type-arg]
+    """A StreamHandler for the access lines: the lines of one turn of the
+    event loop (the requests answered in it) reach the stream in one write
+    at its end, not one write and flush each; outside a loop, at once."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.pending: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.pending.append(self.format(record) + self.terminator)
+        except Exception:
+            self.handleError(record)
+            return
+        if len(self.pending) == 1:
+            at_turn_end(self.flush)
+
+    def flush(self) -> None:
+        lines, self.pending = self.pending, []
+        with self.lock:  # type: ignore[union-attr]
+            try:
+                if lines:
+                    self.stream.write("".join(lines))
+                self.stream.flush()
+            except Exception:  # a closed or broken stream: the lines are lost, as a StreamHandler's are
+                pass
 
 
 class MalformedRequests(logging.Filter):
@@ -56,7 +86,7 @@ def configure(log_format: str, *, debug: bool = False) -> None:
         root.removeHandler(handler)
         access.removeHandler(handler)
     _HANDLERS.clear()
-    server, lines = logging.StreamHandler(sys.stderr), logging.StreamHandler(sys.stderr)
+    server, lines = logging.StreamHandler(sys.stderr), TurnBatched(sys.stderr)
     formatter: Any = JsonLines() if log_format == "json" else None
     server.setFormatter(formatter or _text_formatter())
     lines.setFormatter(formatter or logging.Formatter("%(message)s"))
@@ -72,6 +102,9 @@ def configure(log_format: str, *, debug: bool = False) -> None:
     if not debug and not any(isinstance(f, MalformedRequests) for f in server_log.filters):
         server_log.addFilter(MalformedRequests())
     logging.captureWarnings(True)
+    # no format of ours prints a record's thread or process: not looking them up saves a
+    # third of the cost of the access line's record
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
 
 def _text_formatter() -> logging.Formatter:
