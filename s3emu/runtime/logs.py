@@ -4,8 +4,9 @@ machinery. Python callers (s3emu.serve, the pytest plugin) keep their own."""
 from __future__ import annotations
 
 import logging
+import select
 import sys
-from typing import Any
+from typing import Any, Iterator
 
 from aiohttp.http_exceptions import HttpProcessingError
 from pythonjsonlogger.json import JsonFormatter
@@ -14,6 +15,8 @@ from ..ops import accesslog
 from ..ops.recent import at_turn_end
 from ..protocol.dates import iso8601
 
+# the most bytes a write to a pipe puts in one piece (POSIX's PIPE_BUF; 512 is its minimum)
+ATOMIC_PIPE_WRITE = getattr(select, "PIPE_BUF", 512)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _HANDLERS: list[logging.Handler] = []  # ours, replaced on reconfiguration
 
@@ -36,8 +39,11 @@ class JsonLines(JsonFormatter):
 
 class TurnBatched(logging.StreamHandler):  # type: ignore[type-arg]
     """A StreamHandler for the access lines: the lines of one turn of the
-    event loop (the requests answered in it) reach the stream in one write
-    at its end, not one write and flush each; outside a loop, at once."""
+    event loop (the requests answered in it) reach the stream together at
+    its end, not with a write and flush each; outside a loop, at once.
+    Each write holds whole lines and at most PIPE_BUF bytes (unless one line
+    is longer): on a pipe shared by `--workers N` processes a
+    write then never lands in the middle of another process's line."""
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
@@ -56,11 +62,27 @@ class TurnBatched(logging.StreamHandler):  # type: ignore[type-arg]
         lines, self.pending = self.pending, []
         with self.lock:  # type: ignore[union-attr]
             try:
-                if lines:
-                    self.stream.write("".join(lines))
+                for chunk in _whole_lines_of_at_most(ATOMIC_PIPE_WRITE, lines):
+                    self.stream.write(chunk)
+                    self.stream.flush()  # one write each: a chunk is only atomic alone
                 self.stream.flush()
             except Exception:  # a closed or broken stream: the lines are lost, as a StreamHandler's are
                 pass
+
+
+def _whole_lines_of_at_most(limit: int, lines: list[str]) -> Iterator[str]:
+    """`lines` joined into runs of at most `limit` UTF-8 bytes (a longer line alone)."""
+    run: list[str] = []
+    size = 0
+    for line in lines:
+        n = len(line.encode("utf-8", "backslashreplace"))  # as stderr encodes it, near enough
+        if run and size + n > limit:
+            yield "".join(run)
+            run, size = [], 0
+        run.append(line)
+        size += n
+    if run:
+        yield "".join(run)
 
 
 class MalformedRequests(logging.Filter):

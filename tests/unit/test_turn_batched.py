@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 from s3emu.ops.recent import RecentRequests
-from s3emu.runtime.logs import TurnBatched
+from s3emu.runtime.logs import ATOMIC_PIPE_WRITE, TurnBatched
 
 
 def _lines(path: Path) -> list[dict[str, object]]:
@@ -85,3 +85,39 @@ def test_access_lines_of_one_turn_reach_the_stream_in_one_write() -> None:
         assert writes[-1] == "outside a loop\n"
     finally:
         logger.removeHandler(handler)
+
+
+def test_a_long_turn_is_written_in_whole_lines_of_at_most_an_atomic_pipe_write() -> None:
+    """On a pipe shared by several worker processes, a write of at most
+    PIPE_BUF bytes is never split, so one process's line is never cut by another's."""
+    writes: list[str] = []
+
+    class Stream(io.StringIO):
+        def write(self, s: str) -> int:
+            writes.append(s)
+            return len(s)
+
+    handler = TurnBatched(Stream())
+    logger = logging.getLogger("test.turn-batched-long")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    lines = [f"{i:04d} " + "é" * (100 + i % 50) for i in range(200)]  # ~50 KiB, multi-byte characters
+    long_line = "x" * (ATOMIC_PIPE_WRITE * 2)
+
+    async def turn() -> None:
+        for line in lines[:100]:
+            logger.info(line)
+        logger.info(long_line)
+        for line in lines[100:]:
+            logger.info(line)
+
+    try:
+        asyncio.run(turn())
+    finally:
+        logger.removeHandler(handler)
+    assert "".join(writes) == "".join(f"{line}\n" for line in [*lines[:100], long_line, *lines[100:]])
+    assert all(w.endswith("\n") for w in writes)
+    assert long_line + "\n" in writes  # alone, as it cannot be shorter
+    assert all(len(w.encode()) <= ATOMIC_PIPE_WRITE for w in writes if w != long_line + "\n")
+    assert len(writes) > 10
