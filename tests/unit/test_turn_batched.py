@@ -7,6 +7,9 @@ import io
 import json
 import logging
 from pathlib import Path
+from typing import Iterator
+
+import pytest
 
 from s3emu.ops.recent import RecentRequests
 from s3emu.runtime.logs import ATOMIC_PIPE_WRITE, TurnBatched
@@ -57,19 +60,33 @@ def test_entries_added_after_close_are_dropped(tmp_path: Path) -> None:
     assert [e["request_id"] for e in _lines(record.path)] == ["kept"]
 
 
-def test_access_lines_of_one_turn_reach_the_stream_in_one_write() -> None:
-    writes: list[str] = []
+class Writes(io.StringIO):
+    """A stream that keeps each write it is given."""
 
-    class Stream(io.StringIO):
-        def write(self, s: str) -> int:
-            writes.append(s)
-            return len(s)
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
 
-    handler = TurnBatched(Stream())
+    def write(self, s: str) -> int:
+        self.writes.append(s)
+        return len(s)
+
+
+@pytest.fixture
+def access() -> Iterator[tuple[logging.Logger, list[str]]]:
+    """A logger writing through TurnBatched, and the writes its stream got."""
+    stream = Writes()
+    handler = TurnBatched(stream)
     logger = logging.getLogger("test.turn-batched")
     logger.addHandler(handler)
     logger.propagate = False
     logger.setLevel(logging.INFO)
+    yield logger, stream.writes
+    logger.removeHandler(handler)
+
+
+def test_access_lines_of_one_turn_reach_the_stream_in_one_write(access: tuple[logging.Logger, list[str]]) -> None:
+    logger, writes = access
 
     async def turn() -> int:
         for i in range(3):
@@ -78,31 +95,18 @@ def test_access_lines_of_one_turn_reach_the_stream_in_one_write() -> None:
         await asyncio.sleep(0)
         return during
 
-    try:
-        assert asyncio.run(turn()) == 0
-        assert writes == ["line 0\nline 1\nline 2\n"]
-        logger.info("outside a loop")  # written at once
-        assert writes[-1] == "outside a loop\n"
-    finally:
-        logger.removeHandler(handler)
+    assert asyncio.run(turn()) == 0
+    assert writes == ["line 0\nline 1\nline 2\n"]
+    logger.info("outside a loop")  # written at once
+    assert writes[-1] == "outside a loop\n"
 
 
-def test_a_long_turn_is_written_in_whole_lines_of_at_most_an_atomic_pipe_write() -> None:
+def test_a_long_turn_is_written_in_whole_lines_of_at_most_an_atomic_pipe_write(
+        access: tuple[logging.Logger, list[str]]) -> None:
     """On a pipe shared by several worker processes, a write of at most
     PIPE_BUF bytes is never split, so one process's line is never cut by another's."""
-    writes: list[str] = []
-
-    class Stream(io.StringIO):
-        def write(self, s: str) -> int:
-            writes.append(s)
-            return len(s)
-
-    handler = TurnBatched(Stream())
-    logger = logging.getLogger("test.turn-batched-long")
-    logger.addHandler(handler)
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    lines = [f"{i:04d} " + "é" * (100 + i % 50) for i in range(200)]  # ~50 KiB, multi-byte characters
+    logger, writes = access
+    lines = [f"{i:04d} " + "\u00e9" * (100 + i % 50) for i in range(200)]  # ~50 KiB, multi-byte characters
     long_line = "x" * (ATOMIC_PIPE_WRITE * 2)
 
     async def turn() -> None:
@@ -112,10 +116,7 @@ def test_a_long_turn_is_written_in_whole_lines_of_at_most_an_atomic_pipe_write()
         for line in lines[100:]:
             logger.info(line)
 
-    try:
-        asyncio.run(turn())
-    finally:
-        logger.removeHandler(handler)
+    asyncio.run(turn())
     assert "".join(writes) == "".join(f"{line}\n" for line in [*lines[:100], long_line, *lines[100:]])
     assert all(w.endswith("\n") for w in writes)
     assert long_line + "\n" in writes  # alone, as it cannot be shorter
