@@ -438,11 +438,13 @@ def release_free_pages(db: Database) -> bool:
     shortened and the write-ahead log emptied, as deleting a data file
     frees its space. The log is emptied only if no reader is in it (no
     waiting). Whether pages were released; raises StorageFull."""
-    if db.execute("PRAGMA freelist_count").fetchone()[0] <= FREE_PAGES_KEPT:
-        return False
+    # the disk first: one system call, where the free list is a statement on the writer's
+    # connection, and this runs after every batch of writes
     disk = os.statvfs(db.path.parent)
     if disk.f_bavail * disk.f_frsize >= RELEASE_BELOW_FREE_BYTES:
         return False  # room enough: SQLite reuses the pages for new rows
+    if db.execute("PRAGMA freelist_count").fetchone()[0] <= FREE_PAGES_KEPT:
+        return False
     if db.in_transaction:
         raise RuntimeError("release_free_pages runs outside any transaction")
     with db.write_lock():
