@@ -199,6 +199,9 @@ def connect(path: Path, durable: bool) -> sqlite3.Connection:
         # a deleted row's pages are freed, not overwritten with zeros first (some builds' default):
         # deleting a small object must not write its size again to the log, on a full disk least of all
         conn.execute("PRAGMA secure_delete=FAST")
+        # a savepoint's undo pages (every staged write has one) in memory, not a temporary file
+        # opened, written page by page and deleted again per transaction
+        conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         _upgrade(conn, path)
     except BaseException:
