@@ -25,7 +25,6 @@ from .writer import Writer
 log = logging.getLogger("s3emu.storage")
 
 LEASE_SECONDS = 600.0  # a lease's life; readers renew it halfway
-WAIT_FOR_AT_MOST = 64  # data files a request waits to see unlinked; more are unlinked after its answer
 
 
 class Garbage:
@@ -65,19 +64,18 @@ class Garbage:
     def collect(self, force: bool = False) -> None:
         """After a commit: unlink what the committed transactions dropped
         (with force, whatever any process left, as at start-up). In a job of
-        the writer thread, more than WAIT_FOR_AT_MOST files are left to the
-        writer's `after`: the request that dropped them (a Complete over an
-        object of 10,000 parts, a DeleteObjects of 1000 keys) is answered
-        without waiting for their unlinks. So are any while other jobs queue
-        behind this one (many clients overwriting keys): `after` then deletes
-        the garbage rows of up to AFTER_EVERY jobs in one commit, not one each.
+        the writer thread, nothing is unlinked: the writer's `after` does it
+        once the job's answer is on its way, so no request (a Complete or a
+        DeleteObject over an object of 10,000 parts, a DeleteObjects of 1000
+        keys, an overwrite) waits for unlinks or for the commit that forgets
+        their rows; under load, `after` does that for up to AFTER_EVERY jobs
+        at once, in one commit.
         Never raises: a file that cannot be unlinked, or rows the disk has no
         room to delete, stay listed for the next collection."""
         if not (force or self.pending):
             return  # most writes drop nothing: skip the scan
-        if not force and self.writer is not None and self.writer.in_job() \
-                and (self.pending > WAIT_FOR_AT_MOST or self.writer.busy()):
-            return  # under load, the writer's `after` collects for many jobs at once: one commit
+        if not force and self.writer is not None and self.writer.in_job():
+            return  # the writer's `after` collects, after the answer
         self.pending = 0
         files = [r[0] for r in self.db.execute("SELECT file FROM garbage")]
         gone = self.blobs.delete(files) if files else []

@@ -98,10 +98,6 @@ class Writer:
         """Whether this is the writer thread running a job (`after` will follow)."""
         return self._running and threading.current_thread() is self._thread
 
-    def busy(self) -> bool:
-        """Whether jobs wait behind the one running: `after` will batch their work."""
-        return not self._jobs.empty()
-
     def _serve(self) -> None:
         since_after = 0
         held: _Job | None = None  # taken from the queue while gathering a group, run next

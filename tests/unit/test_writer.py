@@ -1,5 +1,5 @@
 """The writer thread: writes run in the order handed over, and a write that
-drops many data files, or any while others queue, is answered before they are unlinked."""
+drops data files is answered before they are unlinked."""
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +18,6 @@ from s3emu.storage.db import transaction
 from s3emu.storage.errors import ObjectExists
 from s3emu.storage.objects import WriteCondition
 from s3emu.storage.writer import Outcomes, Staged
-from s3emu.storage.garbage import WAIT_FOR_AT_MOST
 
 from .test_reads import _multipart
 
@@ -27,34 +26,44 @@ def _files(store: Store) -> int:
     return len(list((store.root / "blobs").rglob("*/*")))
 
 
-def test_many_dropped_files_are_unlinked_after_the_answer(tmp_path: Path) -> None:
+def test_dropped_files_are_unlinked_after_the_answer(tmp_path: Path) -> None:
+    """A delete (of one file or many), a Complete over a multipart object:
+    each is answered while the unlinking of what it dropped is held up."""
     store = Store(tmp_path, durable=False)
     store.create_bucket("b", "us-east-1")
-    parts = WAIT_FOR_AT_MOST + 6
-    go = threading.Event()
-    seen: list[int] = []
+    release = threading.Event()
+    real_delete = store.blobs.delete
 
-    async def scenario() -> None:
-        await _multipart(store, "lone", [b"z"] * 2)
-        await _multipart(store, "big", [b"x"] * parts)
-        await _multipart(store, "small", [b"y"] * 2)
-        # nothing queued behind it: a delete's few files go before its answer
-        await store.call(store.delete_object, "b", "lone")
-        seen.append(await store.call(_files, store))
-        # queued behind a job that waits: the deletes, then a look at the files, in that order
-        jobs = [asyncio.ensure_future(store.call(go.wait, 30)),
-                asyncio.ensure_future(store.call(store.delete_object, "b", "small")),
-                asyncio.ensure_future(store.call(store.delete_object, "b", "big")),
-                asyncio.ensure_future(store.call(lambda: seen.append(_files(store))))]
-        await asyncio.sleep(0)
-        go.set()
-        await asyncio.gather(*jobs)
+    def held_delete(files: Any) -> list[str]:
+        release.wait(30)
+        return real_delete(files)
 
-    asyncio.run(scenario())
-    # with jobs waiting, neither delete waited for its unlinks (the big one would not anyway)
-    assert seen == [parts + 2, parts + 2]
-    store.close()  # the writer's `after` collects for them all, at the latest as it stops
-    assert _files(store) == 0
+    async def answered_first(write: Any) -> tuple[int, int]:
+        """Files before the write and at its answer, the unlinking held up meanwhile."""
+        before = await store.call(_files, store)
+        release.clear()
+        await write()
+        at_answer = _files(store)
+        release.set()
+        return before, at_answer
+
+    async def scenario() -> list[tuple[int, int]]:
+        await _multipart(store, "lone", [b"z"])
+        await _multipart(store, "big", [b"x"] * 70)
+        await _multipart(store, "replaced", [b"y"] * 2)
+        store.blobs.delete = held_delete  # type: ignore[method-assign]
+        return [await answered_first(lambda: store.call(store.delete_object, "b", "lone")),
+                await answered_first(lambda: store.call(store.delete_object, "b", "big")),
+                # its Complete drops the 2 files of the object it replaces
+                await answered_first(lambda: _multipart(store, "replaced", [b"w"] * 3))]
+
+    try:
+        seen = asyncio.run(scenario())
+    finally:
+        release.set()
+        store.close()  # the writer's `after` collects what is left, at the latest as it stops
+    assert seen == [(73, 73), (72, 72), (2, 5)]  # nothing unlinked when each was answered
+    assert _files(store) == 3
 
 
 def test_a_write_transaction_holds_the_writers_lock_file(tmp_path: Path) -> None:
