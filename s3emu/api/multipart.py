@@ -17,6 +17,7 @@ from ..protocol.dates import iso8601
 from ..protocol.headers import check_canned_acl, storage_class
 from ..storage import CompletedPart, ObjectInfo, UploadInfo, UploadMeta
 from ..storage.errors import NoSuchUpload
+from ..storage.writer import sharing_the_gil
 from .common import (
     abort_headers,
     copy_source_headers,
@@ -33,6 +34,7 @@ from .common import (
 )
 
 MAX_COMPLETE_BODY = 4 * 1024 * 1024
+LONG_PART_LIST = 64 * 1024  # bytes: a Complete listing some 700 parts or more
 
 
 def _part_number(req: S3Request) -> int:
@@ -166,7 +168,8 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
         # S3 names an unknown upload before the missing part list (AWS: complete-exc, complete-exc-no-parts)
         req.store.get_upload(req.bucket, req.key, _upload_id(req))
     # up to 10,000 parts: parsed in a worker thread, so other requests go on meanwhile
-    parts = await asyncio.to_thread(_parse_parts, body)
+    with sharing_the_gil(len(body) >= LONG_PART_LIST):
+        parts = await asyncio.to_thread(_parse_parts, body)
     for part in parts:
         _check_part_number(req, part.part_number, str(part.part_number))
     condition = write_conditions(req)

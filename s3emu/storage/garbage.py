@@ -12,15 +12,16 @@ live lease holds them. A lease lapses if not renewed in time (its reader died).
 """
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
 from typing import Iterable
 
 from .blobs import IN_DATABASE, BlobStore
-from .db import Database, transaction
+from .db import ROWS_PER_STATEMENT, Database, transaction
 from .errors import StorageError
-from .writer import Writer
+from .writer import LONG_JOB_ITEMS, Writer, sharing_the_gil
 
 log = logging.getLogger("s3emu.storage")
 
@@ -78,13 +79,18 @@ class Garbage:
             return  # the writer's `after` collects, after the answer
         self.pending = 0
         files = [r[0] for r in self.db.execute("SELECT file FROM garbage")]
-        gone = self.blobs.delete(files) if files else []
+        with sharing_the_gil(len(files) >= LONG_JOB_ITEMS):
+            self._forget(self.blobs.delete(files) if files else [])
+
+    def _forget(self, gone: list[str]) -> None:
         try:
             if len(gone) == 1:
                 self.db.execute("DELETE FROM garbage WHERE file=?", (gone[0],))
             elif gone:
                 with transaction(self.db) as db:  # one commit for them all, not one each
-                    db.executemany("DELETE FROM garbage WHERE file=?", ((f,) for f in gone))
+                    for i in range(0, len(gone), ROWS_PER_STATEMENT):
+                        db.execute("DELETE FROM garbage WHERE file IN (SELECT value FROM json_each(?))",
+                                   (json.dumps(gone[i:i + ROWS_PER_STATEMENT]),))
         except (StorageError, sqlite3.OperationalError) as e:
             # runs after the commit that dropped the files: that change stands whatever happens
             # here; rows naming files already gone are forgotten by a later collection

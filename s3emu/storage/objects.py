@@ -10,7 +10,7 @@ from typing import AsyncIterable, AsyncIterator, Callable, Collection, Iterable,
 from .archive import storage_class_of
 from .blobs import IN_DATABASE, Blob, BlobStore
 from .buckets import Buckets
-from .db import Database, transaction
+from .db import ROWS_PER_STATEMENT, Database, transaction
 from .digests import b64
 from .errors import (
     DataFileMissing,
@@ -29,7 +29,7 @@ from .locks import check_deletable, with_default_retention
 from .meta import ObjectMeta
 from .models import BucketInfo, ObjectInfo, Page, Segment
 from .reads import OpenRange, Piece
-from .writer import Staged, Writer
+from .writer import LONG_JOB_ITEMS, Staged, Writer, sharing_the_gil
 
 
 # Called with the written data file before it is committed; raising refuses the write.
@@ -139,10 +139,13 @@ class Objects:
             " parts_count, meta) VALUES (?,?,?,?,"
             " (SELECT COALESCE(MAX(seq), 0) + 1 FROM objects WHERE bucket=? AND key=?), 1,?,?,?,?,?)",
             (object_id, bucket, key, version_id, bucket, key, size, etag, now, parts_count, json.dumps(meta)))
-        db.executemany(
-            "INSERT INTO segments(object_id, part_number, start, size, file, etag, checksums)"
-            " VALUES (?,?,?,?,?,?,?)",
-            ((object_id, s.part_number, s.start, s.size, s.file, s.etag, s.checksums_json) for s in segments))
+        # ROWS_PER_STATEMENT segments per statement: a Complete may have 10,000
+        for i in range(0, len(segments), ROWS_PER_STATEMENT):
+            db.execute(
+                "INSERT INTO segments(object_id, part_number, start, size, file, etag, checksums)"
+                " SELECT ?, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?)",
+                (object_id, json.dumps([(s.part_number, s.start, s.size, s.file, s.etag, s.checksums_json)
+                                        for s in segments[i:i + ROWS_PER_STATEMENT]])))
         if data is not None:
             db.execute("INSERT INTO inline_data(object_id, data) VALUES (?,?)", (object_id, data))
         return ObjectInfo(object_id, bucket, key, version_id, size, etag, now, parts_count, meta,
@@ -255,7 +258,7 @@ class Objects:
                     bypass_governance: bool = False) -> list[Deleted | StorageError]:
         """See Store.delete_objects: one transaction, a savepoint per key."""
         results: list[Deleted | StorageError] = []
-        with transaction(self.db) as db:
+        with sharing_the_gil(len(targets) >= LONG_JOB_ITEMS), transaction(self.db) as db:
             b = self.buckets.get(bucket)
             for key, version_id, condition in targets:
                 db.execute("SAVEPOINT one")

@@ -9,11 +9,11 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass, field, replace
-from typing import AsyncIterable, Callable, Iterable, Sequence
+from typing import Any, AsyncIterable, Callable, Iterable, Iterator, Sequence
 
 from .blobs import Blob, BlobStore
 from .buckets import Buckets
-from .db import Database, transaction
+from .db import ROWS_PER_STATEMENT, Database, transaction
 from .digests import b64
 from .errors import (
     EntityTooSmall,
@@ -29,7 +29,7 @@ from .listing import list_page
 from .meta import ObjectMeta, UploadMeta
 from .models import ObjectInfo, Page, PartInfo, Segment, UploadInfo
 from .objects import ALWAYS, Objects, Verify, WriteCondition
-from .writer import Writer
+from .writer import LONG_JOB_ITEMS, Writer, sharing_the_gil
 
 
 @dataclass
@@ -169,7 +169,7 @@ class Uploads:
                  condition: WriteCondition = ALWAYS, checksum: ChecksumFinisher | None = None) -> ObjectInfo:
         """See Store.complete_multipart_upload."""
         wanted = [(p.part_number, p.etag.strip().strip('"')) for p in parts]
-        with transaction(self.db) as db:
+        with sharing_the_gil(len(parts) >= LONG_JOB_ITEMS), transaction(self.db) as db:
             self.buckets.get(bucket)
             row = db.execute("SELECT * FROM uploads WHERE upload_id=? AND bucket=? AND key=?",
                              (upload_id, bucket, key)).fetchone()
@@ -212,8 +212,8 @@ class Uploads:
         numbers = [number for number, _ in wanted]
         if any(a >= b for a, b in zip(numbers, numbers[1:])):
             raise InvalidPartOrder(UploadId=upload_id)
-        stored = {number: (etag, size, file, checksums) for number, etag, size, file, checksums in self.db.execute(
-            "SELECT part_number, etag, size, file, checksums FROM parts WHERE upload_id=?", (upload_id,))}
+        stored = {number: (etag, size, file, checksums)
+                  for number, etag, size, file, checksums in self._parts(upload_id)}
         segments: list[Segment] = []
         start = 0
         last = len(wanted) - 1
@@ -227,6 +227,20 @@ class Uploads:
             segments.append(Segment(number, start, size, file, etag, checksums or "{}"))
             start += size
         return segments, [file for _, _, file, _ in stored.values()]
+
+    def _parts(self, upload_id: str) -> Iterator[list[Any]]:
+        """The upload's parts as [part_number, etag, size, file, checksums], by number,
+        read ROWS_PER_STATEMENT at a time."""
+        after = 0
+        while True:
+            chunk = json.loads(self.db.execute(
+                "SELECT json_group_array(json_array(part_number, etag, size, file, checksums)) FROM"
+                " (SELECT * FROM parts WHERE upload_id=? AND part_number>? ORDER BY part_number LIMIT ?)",
+                (upload_id, after, ROWS_PER_STATEMENT)).fetchone()[0])
+            yield from chunk
+            if len(chunk) < ROWS_PER_STATEMENT:
+                return
+            after = chunk[-1][0]
 
     def _replayed(self, row: sqlite3.Row, wanted: list[tuple[int, str]]) -> ObjectInfo:
         result = json.loads(row["result"])

@@ -15,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("s3emu.store")
@@ -38,6 +40,9 @@ Outcomes = list[tuple[bool, Any]]
 # fn (or a Staged), args, kwargs, and the loop and future to answer on; None stops the thread
 _Job = tuple["Callable[..., Any] | Staged", tuple[Any, ...], dict[str, Any], asyncio.AbstractEventLoop,
              "asyncio.Future[Any]"]
+
+LONG_JOB_ITEMS = 500  # parts, keys or files from which a job's Python work runs long (sharing_the_gil)
+SHARED_SWITCH_INTERVAL = 0.0005  # seconds a thread may keep the GIL another wants, while one does
 
 AFTER_EVERY = 64  # jobs that may pass, the queue never empty, before `after` runs anyway
 GROUP_AT_MOST = 32  # staged writes that share one commit
@@ -185,3 +190,38 @@ def _succeed(future: asyncio.Future[Any], result: Any) -> None:
 def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
     if not future.done():
         future.set_exception(error)
+
+
+_sharing_lock = threading.Lock()
+_sharing = 0  # long jobs running
+_switch_interval = 0.0  # the interpreter's, while none is
+
+
+@contextmanager
+def sharing_the_gil(long: bool = True) -> Iterator[None]:
+    """While a long job's Python work runs off the event loop's thread (a
+    Complete of thousands of parts, parsing its part list, a DeleteObjects of
+    many keys, unlinking what they dropped), and `long`: a thread holding the
+    GIL that another wants lets go after SHARED_SWITCH_INTERVAL, not the
+    interpreter's 5 ms (sys.setswitchinterval), until the last such job ends.
+
+    The event loop gives the GIL up on every SQLite statement and system
+    call; with a busy thread waiting it got it back 5 ms later each time, so
+    a GET of a few statements took 20-50 ms. Not for every job: ten times
+    the hand-overs cost small PUTs a sixth more CPU."""
+    global _sharing, _switch_interval
+    if not long:
+        yield
+        return
+    with _sharing_lock:
+        _sharing += 1
+        if _sharing == 1:
+            _switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(SHARED_SWITCH_INTERVAL)
+    try:
+        yield
+    finally:
+        with _sharing_lock:
+            _sharing -= 1
+            if _sharing == 0:
+                sys.setswitchinterval(_switch_interval)

@@ -1,0 +1,97 @@
+"""Jobs of many rows: a Complete of more parts than one statement moves
+(ROWS_PER_STATEMENT), over an object of as many, and the GIL shared while
+such jobs run."""
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from pathlib import Path
+from typing import AsyncIterator
+
+from s3emu.storage import CompletedPart, Store, multipart_etag
+from s3emu.storage.db import ROWS_PER_STATEMENT
+from s3emu.storage.writer import SHARED_SWITCH_INTERVAL, sharing_the_gil
+
+
+async def _body(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _files(store: Store) -> int:
+    return len(list((store.root / "blobs").rglob("*/*")))
+
+
+async def _upload(store: Store, key: str, parts: dict[int, bytes]) -> tuple[str, dict[int, str]]:
+    upload = await store.call(store.create_multipart_upload, "b", key, {})
+    sem = asyncio.Semaphore(16)
+
+    async def one(number: int) -> tuple[int, str]:
+        async with sem:
+            part = await store.upload_part("b", key, upload.upload_id, number, _body(parts[number]),
+                                           size=len(parts[number]))
+            return number, part.etag
+
+    return upload.upload_id, dict(await asyncio.gather(*(one(n) for n in parts)))
+
+
+async def _read(store: Store, key: str) -> bytes:
+    with store.snapshot():
+        info = store.get_object("b", key)
+        opened = store.open_range(info, 0, info.size - 1)
+    await store.hold(opened)
+    try:
+        return b"".join([chunk async for chunk in store.read_range(opened)])
+    finally:
+        await opened.close()
+
+
+def test_a_complete_of_more_parts_than_one_statement_moves(tmp_path: Path) -> None:
+    count = 2 * ROWS_PER_STATEMENT + 3
+    first = {n: bytes([65 + n % 26]) * (1 + n % 7) for n in range(1, ROWS_PER_STATEMENT + 2)}
+    # numbers with gaps, sizes that differ, and parts uploaded but not listed
+    second = {n: bytes([97 + n % 26]) * (1 + n % 5) for n in range(2, 2 * count + 20, 2)}
+    listed = sorted(second)[:count]
+    store = Store(tmp_path, durable=False)
+    store.create_bucket("b", "us-east-1")
+
+    async def scenario() -> tuple[bytes, str, bytes, str]:
+        upload_id, etags = await _upload(store, "k", first)
+        await store.call(store.complete_multipart_upload, "b", "k", upload_id,
+                         [CompletedPart(n, etags[n]) for n in sorted(first)], min_part_size=0)
+        old = await _read(store, "k")
+        upload_id, etags = await _upload(store, "k", second)
+        done = [CompletedPart(n, etags[n]) for n in listed]
+        info = await store.call(store.complete_multipart_upload, "b", "k", upload_id, done, min_part_size=0)
+        return old, multipart_etag(etags[n] for n in listed), await _read(store, "k"), info.etag
+
+    try:
+        old, want_etag, data, etag = asyncio.run(scenario())
+    finally:
+        store.close()  # the replaced object's files and the unlisted parts' are unlinked by then
+    assert old == b"".join(first[n] for n in sorted(first))
+    assert data == b"".join(second[n] for n in listed)
+    assert etag == want_etag and etag.endswith(f"-{count}")
+    assert _files(store) == count
+
+
+def test_the_gil_is_shared_while_a_long_job_runs() -> None:
+    normal = sys.getswitchinterval()
+    with sharing_the_gil(long=False):
+        assert sys.getswitchinterval() == normal
+    with sharing_the_gil():
+        assert sys.getswitchinterval() == SHARED_SWITCH_INTERVAL
+        started, ended = threading.Event(), threading.Event()
+
+        def other_job() -> None:
+            with sharing_the_gil():
+                started.set()
+                ended.wait(10)
+
+        thread = threading.Thread(target=other_job)
+        thread.start()
+        started.wait(10)
+    assert sys.getswitchinterval() == SHARED_SWITCH_INTERVAL  # the other one still runs
+    ended.set()
+    thread.join()
+    assert sys.getswitchinterval() == normal
