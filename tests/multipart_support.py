@@ -17,7 +17,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from conftest import empty_bucket, fresh_bucket_name
-from server import ACCESS_KEY, REGION, SECRET_KEY, ServerProcess
+from server import ACCESS_KEY, REGION, SECRET_KEY, ServerProcess, settled_blobs
 
 MIN_PART = 1024
 MAX_PART = 1024 * 1024
@@ -68,8 +68,8 @@ def body(n: int, seed: int = 0) -> bytes:
 
 
 def data_files(srv: ServerProcess) -> set[str]:
-    """The data files in the server's blobs/ directory."""
-    return {p.name for p in (srv.data_dir / "blobs").rglob("*") if p.is_file()}
+    """The data files in the server's blobs/ directory, once it has unlinked what it dropped."""
+    return {p.name for p in settled_blobs(srv.data_dir)}
 
 
 def tmp_files(srv: ServerProcess) -> list[Path]:

@@ -6,6 +6,7 @@ import os
 import re
 import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -105,3 +106,22 @@ def make_client(endpoint: str, *, access_key: str = ACCESS_KEY, secret_key: str 
                      connect_timeout=10, read_timeout=60, **config)
     return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=access_key,
                         aws_secret_access_key=secret_key, region_name=REGION, config=cfg)
+
+
+def settled_blobs(data_dir: Path, timeout: float = 10.0) -> set[Path]:
+    """The data files under data_dir/blobs once the server has unlinked what
+    its committed writes dropped, which it does just after answering them:
+    waits (bounded) for its list of such files, the garbage table, to empty."""
+    deadline = time.monotonic() + timeout
+    db = data_dir / "meta.sqlite3"
+    while db.exists() and time.monotonic() < deadline:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5.0)
+        try:
+            if conn.execute("SELECT COUNT(*) FROM garbage").fetchone()[0] == 0:
+                break
+        except sqlite3.OperationalError:
+            pass  # no table yet
+        finally:
+            conn.close()
+        time.sleep(0.01)
+    return {p for p in (data_dir / "blobs").rglob("*") if p.is_file()}

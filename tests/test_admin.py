@@ -24,6 +24,7 @@ from botocore.credentials import Credentials
 
 import s3emu
 from s3emu.storage.blobs import IN_DATABASE_BYTES
+from server import settled_blobs
 
 MiB = 1024 * 1024
 
@@ -238,7 +239,7 @@ def test_reset_empties_the_store(tmp_path: Path) -> None:
             upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
             s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"p" * 10)
         s3.put_object_legal_hold(Bucket="keep", Key="k", LegalHold={"Status": "ON"})
-        data_files = lambda: sorted(p for p in (tmp_path / "blobs").rglob("*") if p.is_file())  # noqa: E731
+        data_files = lambda: sorted(settled_blobs(tmp_path))  # noqa: E731
         assert len(data_files()) == 4
         url = admin_url(server, "reset")
         assert requests.get(url, timeout=30).status_code == 405

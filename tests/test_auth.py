@@ -21,7 +21,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from conftest import fresh_bucket_name
-from server import ACCESS_KEY, REGION, SECRET_KEY, ServerProcess
+from server import ACCESS_KEY, REGION, SECRET_KEY, ServerProcess, settled_blobs
 from signing import error_of, send, sigv4_request
 
 
@@ -37,7 +37,7 @@ def sigv2_request(endpoint: str, method: str, path: str, *, body: bytes = b"", h
 
 
 def blob_files(data_dir: Path) -> set[Path]:
-    return {p for p in (data_dir / "blobs").rglob("*") if p.is_file()}
+    return settled_blobs(data_dir)
 
 
 def tmp_files(data_dir: Path) -> list[Path]:

@@ -21,7 +21,7 @@ import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-from server import ACCESS_KEY, REGION, SECRET_KEY, ServerProcess
+from server import ACCESS_KEY, REGION, SECRET_KEY, ServerProcess, settled_blobs
 from signing import error_of, signature_of, sigv4_request
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -116,7 +116,7 @@ def put(server: ServerProcess, path: str, headers: dict[str, str], body: bytes |
 
 
 def stored_files(data_dir: Path) -> tuple[set[Path], list[Path]]:
-    return ({p for p in (data_dir / "blobs").rglob("*") if p.is_file()}, list((data_dir / "tmp").iterdir()))
+    return settled_blobs(data_dir), list((data_dir / "tmp").iterdir())
 
 
 @pytest.fixture

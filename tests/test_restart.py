@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from rawhttp import signed_headers
-from server import ServerProcess
+from server import ServerProcess, settled_blobs
 
 MiB = 1024 * 1024
 
@@ -45,7 +45,7 @@ def snapshot(s3: Any) -> dict[str, Any]:
 
 
 def blob_files(data_dir: Path) -> set[str]:
-    return {p.name for p in (data_dir / "blobs").rglob("*") if p.is_file()}
+    return {p.name for p in settled_blobs(data_dir)}
 
 
 def test_everything_survives_a_restart(own_server: ServerProcess) -> None:
