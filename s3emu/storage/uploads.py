@@ -240,7 +240,7 @@ class Uploads:
             yield from chunk
             if len(chunk) < ROWS_PER_STATEMENT:
                 return
-            after = chunk[-1][0]
+            after = max(part[0] for part in chunk)  # an aggregate's order is SQLite's to choose
 
     def _replayed(self, row: sqlite3.Row, wanted: list[tuple[int, str]]) -> ObjectInfo:
         result = json.loads(row["result"])
