@@ -139,13 +139,16 @@ class Objects:
             " parts_count, meta) VALUES (?,?,?,?,"
             " (SELECT COALESCE(MAX(seq), 0) + 1 FROM objects WHERE bucket=? AND key=?), 1,?,?,?,?,?)",
             (object_id, bucket, key, version_id, bucket, key, size, etag, now, parts_count, json.dumps(meta)))
-        # ROWS_PER_STATEMENT segments per statement: a Complete may have 10,000
-        for i in range(0, len(segments), ROWS_PER_STATEMENT):
-            db.execute(
-                "INSERT INTO segments(object_id, part_number, start, size, file, etag, checksums)"
-                " SELECT ?, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?)",
-                (object_id, json.dumps([(s.part_number, s.start, s.size, s.file, s.etag, s.checksums_json)
-                                        for s in segments[i:i + ROWS_PER_STATEMENT]])))
+        rows = [(s.part_number, s.start, s.size, s.file, s.etag, s.checksums_json) for s in segments]
+        if len(rows) == 1:  # a PUT's: inserted as it is, 7 us sooner than through JSON
+            db.execute("INSERT INTO segments(object_id, part_number, start, size, file, etag, checksums)"
+                       " VALUES (?,?,?,?,?,?,?)", (object_id, *rows[0]))
+        else:  # ROWS_PER_STATEMENT segments per statement: a Complete may have 10,000
+            for i in range(0, len(rows), ROWS_PER_STATEMENT):
+                db.execute(
+                    "INSERT INTO segments(object_id, part_number, start, size, file, etag, checksums)"
+                    " SELECT ?, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?)",
+                    (object_id, json.dumps(rows[i:i + ROWS_PER_STATEMENT])))
         if data is not None:
             db.execute("INSERT INTO inline_data(object_id, data) VALUES (?,?)", (object_id, data))
         return ObjectInfo(object_id, bucket, key, version_id, size, etag, now, parts_count, meta,
