@@ -7,19 +7,13 @@ import asyncio
 import sys
 import threading
 from pathlib import Path
-from typing import AsyncIterator
 
 from s3emu.storage import CompletedPart, Store, multipart_etag
 from s3emu.storage.db import ROWS_PER_STATEMENT
 from s3emu.storage.writer import SHARED_SWITCH_INTERVAL, sharing_the_gil
 
-
-async def _body(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
-def _files(store: Store) -> int:
-    return len(list((store.root / "blobs").rglob("*/*")))
+from .test_reads import _body
+from .test_writer import _files
 
 
 async def _upload(store: Store, key: str, parts: dict[int, bytes]) -> tuple[str, dict[int, str]]:
