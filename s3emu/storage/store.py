@@ -58,7 +58,8 @@ class Store:
         self.root.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.root / "meta.sqlite3", durable)
         self.blobs = BlobStore(self.root, durable)
-        self.writer = Writer(after=self.collect_garbage, commit=self._commit_staged)
+        self.writer = Writer(after=self.collect_garbage, after_each=self.db.checkpoint_when_due,
+                             commit=self._commit_staged)
         self.reserve = Reserve(self.root)
         self.garbage = Garbage(self.db, self.blobs, self.writer)
         self.buckets = Buckets(self.db)

@@ -54,15 +54,20 @@ class Writer:
 
     `after` is work that no caller should wait for (unlinking the files a
     commit dropped): it runs once a job's answer is on its way, when the queue
-    is empty or every AFTER_EVERY jobs."""
+    is empty or every AFTER_EVERY jobs. `after_each` runs once every job's
+    answer is on its way: a cheap check for work that is now and then due
+    (copying the write-ahead log into the database), which the job's own
+    caller should not wait for but which must not wait for the queue to empty."""
 
     def __init__(self, after: Callable[[], None] | None = None,
-                 commit: Callable[[list[Staged]], Outcomes] | None = None) -> None:
+                 commit: Callable[[list[Staged]], Outcomes] | None = None,
+                 after_each: Callable[[], object] | None = None) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._commit = commit  # runs staged writes in one transaction
         self._thread: threading.Thread | None = None  # started on first use: after any fork
         self._lock = threading.Lock()
         self._after = after
+        self._after_each = after_each
         self._running = False  # a job, as opposed to `after`
         self._stopping = False  # the stop was taken from the queue while gathering a group
 
@@ -119,6 +124,11 @@ class Writer:
                     self._run_one(job)
             finally:
                 self._running = False
+            if self._after_each is not None:
+                try:
+                    self._after_each()
+                except Exception:
+                    log.exception("after a write")
             since_after += 1
             if self._after is not None and (self._jobs.empty() or since_after >= AFTER_EVERY):
                 since_after = 0

@@ -14,7 +14,7 @@ import pytest
 
 from s3emu.storage import Store
 from s3emu.storage.blobs import IN_DATABASE_BYTES
-from s3emu.storage.db import transaction
+from s3emu.storage.db import CHECKPOINT_FRAMES, transaction
 from s3emu.storage.errors import ObjectExists
 from s3emu.storage.objects import WriteCondition
 from s3emu.storage.writer import Outcomes, Staged
@@ -164,3 +164,90 @@ def test_a_group_whose_transaction_is_lost_fails_whole(tmp_path: Path) -> None:
     assert undone == ["a", "lost", "c"]
     assert store.db.execute("SELECT COUNT(*) FROM garbage").fetchone()[0] == 0
     store.close()
+
+
+def _log(store: Store) -> tuple[int, int]:
+    """(pages in the write-ahead log, pages of it copied into the database)."""
+    frames = store.db._log_frames()
+    assert frames is not None
+    return frames
+
+
+def _filler(store: Store, commits: int) -> None:
+    """Commits of two pages and more each, in a table of the test's own."""
+    store.db.execute("CREATE TABLE IF NOT EXISTS filler(x)")
+    for _ in range(commits):
+        store.db.execute("INSERT INTO filler(x) VALUES (?)", ("x" * 5000,))
+
+
+def test_the_log_index_reads_as_sqlite_counts(tmp_path: Path) -> None:
+    """The frame counts read from the `-shm` file are SQLite's own: what a
+    checkpoint reports it found in the log, and copied."""
+    store = Store(tmp_path, durable=False)
+    try:
+        _filler(store, 20)
+        in_log, copied = _log(store)
+        assert in_log >= 20 and copied < in_log
+        busy, log_pages, done = store.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert (busy, log_pages, done) == (0, in_log, in_log)
+        assert _log(store) == (in_log, in_log)
+    finally:
+        store.close()
+
+
+def test_the_log_is_copied_after_the_answer_not_in_a_commit(tmp_path: Path) -> None:
+    """The writer's commits leave the write-ahead log as it is; it is copied
+    into the database once it holds CHECKPOINT_FRAMES pages, after the answer
+    of the job that filled it, so it stays near that size."""
+    store = Store(tmp_path, durable=False)
+    store.create_bucket("b", "us-east-1")
+    release = threading.Event()
+    real = store.writer._after_each
+    assert real is not None
+
+    def held() -> object:
+        release.wait(30)
+        return real()
+
+    def fill(commits: int) -> tuple[int, int]:
+        """`commits` commits on the writer's connection: the log at the end."""
+        _filler(store, commits)
+        return _log(store)
+
+    async def scenario() -> tuple[tuple[int, int], tuple[int, int]]:
+        await store.call(fill, 1)  # the writer's first after-job turns its commits' checkpoints off
+        store.writer._after_each = held
+        release.clear()
+        # answered while the copy it made due waits
+        at_answer = await store.call(fill, CHECKPOINT_FRAMES // 2 + 10)
+        release.set()
+        await store.call(fill, 0)  # a job behind the copy: it is done
+        return at_answer, _log(store)
+
+    try:
+        (in_log, copied), after = asyncio.run(scenario())
+    finally:
+        release.set()
+        store.close()
+    assert in_log > CHECKPOINT_FRAMES and copied == 0  # no commit copied the log
+    assert after == (in_log, in_log)  # copied whole once the answer had gone
+
+
+def test_puts_keep_the_log_near_its_checkpoint_size(tmp_path: Path) -> None:
+    """Through many writes the log is copied as it fills: its file stays near
+    CHECKPOINT_FRAMES pages."""
+    store = Store(tmp_path, durable=False)
+    store.create_bucket("b", "us-east-1")
+
+    async def scenario() -> None:
+        for n in range(600):  # about 5 pages each: the log fills three times over
+            await store.put_object("b", f"k{n % 50}", _body(PAD), meta={"headers": {}, "user": {}})
+
+    try:
+        asyncio.run(scenario())
+        pages = _log(store)[0]
+        wal = (tmp_path / "meta.sqlite3-wal").stat().st_size
+    finally:
+        store.close()
+    assert pages <= CHECKPOINT_FRAMES + 50
+    assert wal <= (CHECKPOINT_FRAMES + 50) * (4096 + 24) + 32
