@@ -514,6 +514,9 @@ def release_free_pages(db: Database) -> bool:
     with db.write_lock():
         conn = db.connection()
         try:
+            # the log copied first (the writer's commits leave that for later): the vacuum's pages
+            # then go to the log's start again instead of growing it, on a disk with no room for that
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             conn.executescript("PRAGMA incremental_vacuum;")  # to its end: execute() frees one page
             conn.execute("PRAGMA busy_timeout=0")
             try:
