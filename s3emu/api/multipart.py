@@ -46,8 +46,12 @@ def _part_number(req: S3Request) -> int:
 
 
 def _check_part_number(req: S3Request, number: int, raw: str) -> None:
-    if not 1 <= number <= req.config.max_parts:
-        raise S3Error("InvalidArgument", f"Part number must be an integer between 1 and {req.config.max_parts}, "
+    _check_part_number_in(req.config.max_parts, number, raw)
+
+
+def _check_part_number_in(max_parts: int, number: int, raw: str) -> None:
+    if not 1 <= number <= max_parts:
+        raise S3Error("InvalidArgument", f"Part number must be an integer between 1 and {max_parts}, "
                                          "inclusive", ArgumentName="partNumber", ArgumentValue=raw)
 
 
@@ -141,7 +145,10 @@ def _copy_range(raw: str, size: int) -> tuple[int, int]:
     return first, last
 
 
-def _parse_parts(body: bytes) -> list[CompletedPart]:
+def _parse_parts(body: bytes, max_parts: int) -> list[CompletedPart]:
+    """The Part list of a CompleteMultipartUpload body, each number within
+    1..max_parts; raises S3Error (InvalidRequest for an empty body,
+    MalformedXML, then InvalidArgument for a number out of range)."""
     if not body.strip():
         raise S3Error("InvalidRequest", "You must specify at least one part")
     doc = parse(body, "CompleteMultipartUpload")
@@ -158,6 +165,8 @@ def _parse_parts(body: bytes) -> list[CompletedPart]:
         parts.append(CompletedPart(part_number, etag, checksums.completed_part_checksums(texts)))
     if not parts:
         raise S3Error("MalformedXML")
+    for part in parts:  # once all are parsed: a malformed Part anywhere is MalformedXML first
+        _check_part_number_in(max_parts, part.part_number, str(part.part_number))
     return parts
 
 
@@ -167,11 +176,9 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
     if not body.strip():
         # S3 names an unknown upload before the missing part list (AWS: complete-exc, complete-exc-no-parts)
         req.store.get_upload(req.bucket, req.key, _upload_id(req))
-    # up to 10,000 parts: parsed in a worker thread, so other requests go on meanwhile
+    # up to 10,000 parts: parsed and checked in a worker thread, so other requests go on meanwhile
     with sharing_the_gil(len(body) >= LONG_PART_LIST):
-        parts = await asyncio.to_thread(_parse_parts, body)
-    for part in parts:
-        _check_part_number(req, part.part_number, str(part.part_number))
+        parts = await asyncio.to_thread(_parse_parts, body, req.config.max_parts)
     condition = write_conditions(req)
     expected_size = None
     raw_size = req.headers.get("x-amz-mp-object-size")
