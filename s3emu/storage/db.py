@@ -17,7 +17,6 @@ import fcntl
 import logging
 import os
 import sqlite3
-import struct
 import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -27,11 +26,15 @@ from .errors import StorageFull, UnsupportedDataDirectory
 
 log = logging.getLogger("s3emu.storage")
 BUSY_TIMEOUT_MS = 30000  # how long a statement waits for another connection's lock
-CHECKPOINT_FRAMES = 1000  # pages in the write-ahead log from which the writer copies it into the database
-# where the WAL index (the `-shm` file) keeps, in native byte order, the log's last frame (mxFrame)
-# and the last one copied into the database (nBackfill): https://www.sqlite.org/walformat.html
-_U32 = struct.Struct("=I")
-_MX_FRAME_AT, _N_BACKFILL_AT = 16, 96
+CHECKPOINT_FRAMES = 1000  # pages in the write-ahead log past which the writer copies it into the database
+# the log file: a header, then a frame (a header and a page) per page written:
+# https://www.sqlite.org/fileformat2.html#walformat
+WAL_HEADER_BYTES, FRAME_HEADER_BYTES = 32, 24
+
+
+def wal_bytes(page_size: int, frames: int = CHECKPOINT_FRAMES) -> int:
+    """The size in bytes of a write-ahead log of `frames` pages of page_size bytes."""
+    return WAL_HEADER_BYTES + frames * (FRAME_HEADER_BYTES + page_size)
 
 # Format 1: the tables as first released (directories from before user_version was set hold 0).
 SCHEMA = """
@@ -209,6 +212,11 @@ def connect(path: Path, durable: bool) -> sqlite3.Connection:
         # opened, written page by page and deleted again per transaction
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # when SQLite starts the log over, its file is cut back to CHECKPOINT_FRAMES pages: past
+        # that size, it holds more (Database.checkpoint_when_due), and one large write's growth
+        # does not stay on the disk
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute(f"PRAGMA journal_size_limit={wal_bytes(page_size)}")
         _upgrade(conn, path)
     except BaseException:
         conn.close()
@@ -233,8 +241,10 @@ class Database:
         self._lock = threading.Lock()
         self._open: list[sqlite3.Connection] = []
         self._lock_fds: list[int] = []
-        self._shm_fds: list[int] = []  # the WAL index, read by checkpoint_when_due
         self.connection()  # opened (and upgraded) now, so a bad directory fails at once
+        self._wal_path = Path(f"{path}-wal")
+        # the log file's size when SQLite cuts it back (connect): past it, the log is due a checkpoint
+        self._wal_limit = wal_bytes(self.execute("PRAGMA page_size").fetchone()[0])
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection."""
@@ -248,23 +258,33 @@ class Database:
 
     def checkpoint_when_due(self) -> bool:
         """Copy the write-ahead log into the database file (a PASSIVE
-        checkpoint: readers are not waited for) when it holds CHECKPOINT_FRAMES
-        pages or more, some not copied yet: SQLite's own rule for the
-        checkpoint it runs as part of a commit; whether it ran. The writer
-        thread calls it after each job's answer has gone: from the first call
-        on, this thread's commits no longer checkpoint themselves
-        (wal_autocheckpoint=0), which made the request whose commit filled the
-        log wait for the copy and its two syncs (~10 ms here, with `fast`
-        durability too). Where the log's index cannot be read, SQLite's own
-        checkpoints stay on. Never raises: a checkpoint that fails (a full
-        disk) is logged once and tried again after the next job.
-        Source: https://www.sqlite.org/wal.html#ckpt"""
+        checkpoint: readers are not waited for) once it holds more than
+        CHECKPOINT_FRAMES pages, as SQLite does inside the commit that fills
+        it; whether it ran. The writer thread calls it after each job's answer
+        has gone: from the first call on, this thread's commits no longer
+        checkpoint (wal_autocheckpoint=0), so no request waits for the copy
+        and its two syncs (~10 ms here, `fast` durability too). The log's fill
+        is its file's size (one stat, no file of SQLite's opened, whose
+        closing would drop SQLite's locks): connect() has the file cut back to
+        CHECKPOINT_FRAMES pages whenever SQLite starts the log over. The copy
+        runs under the writers' lock, as it did inside a commit: another
+        process's writes wait for it to end rather than append to the log
+        meanwhile, and the log can then start over instead of growing. Never
+        raises: a checkpoint that fails (a full disk) is logged once and tried
+        again after the next job. Source: https://www.sqlite.org/wal.html#ckpt"""
         conn = self.connection()
-        frames = self._log_frames()
-        if frames is None or frames[0] < CHECKPOINT_FRAMES or frames[0] <= frames[1] or conn.in_transaction:
+        if not getattr(self._local, "own_checkpoints", False):
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._local.own_checkpoints = True
+        try:
+            size = os.stat(self._wal_path).st_size
+        except OSError:
+            return False  # no log yet
+        if size <= self._wal_limit or conn.in_transaction:
             return False
         try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            with self.write_lock():
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.OperationalError as e:
             if not getattr(self._local, "checkpoint_failed", False):  # once, not after every job
                 log.warning("write-ahead log not copied into the database yet: %s", e)
@@ -272,26 +292,6 @@ class Database:
             return False
         self._local.checkpoint_failed = False
         return True
-
-    def _log_frames(self) -> tuple[int, int] | None:
-        """(pages in the write-ahead log, pages of it already copied into the
-        database), read from its index (the `-shm` file SQLite maps: values of
-        the moment, no lock taken); None if that file cannot be read. The
-        first read on a thread turns off its connection's own checkpoints."""
-        fd: int | None = getattr(self._local, "shm", None)
-        if fd is None:
-            try:
-                fd = os.open(f"{self.path}-shm", os.O_RDONLY)
-            except OSError:
-                return None
-            self._local.shm = fd
-            with self._lock:
-                self._shm_fds.append(fd)
-            self.connection().execute("PRAGMA wal_autocheckpoint=0")
-        head = os.pread(fd, _N_BACKFILL_AT + 4, 0)
-        if len(head) < _N_BACKFILL_AT + 4:
-            return 0, 0  # no log written yet
-        return _U32.unpack_from(head, _MX_FRAME_AT)[0], _U32.unpack_from(head, _N_BACKFILL_AT)[0]
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
@@ -335,8 +335,7 @@ class Database:
         """Close every thread's connection; the Database is unusable afterwards."""
         with self._lock:
             conns, self._open = self._open, []
-            fds, self._lock_fds = self._lock_fds + self._shm_fds, []
-            self._shm_fds = []
+            fds, self._lock_fds = self._lock_fds, []
         for conn in conns:
             conn.close()
         for fd in fds:

@@ -14,7 +14,7 @@ import pytest
 
 from s3emu.storage import Store
 from s3emu.storage.blobs import IN_DATABASE_BYTES
-from s3emu.storage.db import CHECKPOINT_FRAMES, transaction
+from s3emu.storage.db import CHECKPOINT_FRAMES, transaction, wal_bytes
 from s3emu.storage.errors import ObjectExists
 from s3emu.storage.objects import WriteCondition
 from s3emu.storage.writer import Outcomes, Staged
@@ -166,41 +166,26 @@ def test_a_group_whose_transaction_is_lost_fails_whole(tmp_path: Path) -> None:
     store.close()
 
 
-def _log(store: Store) -> tuple[int, int]:
-    """(pages in the write-ahead log, pages of it copied into the database)."""
-    frames = store.db._log_frames()
-    assert frames is not None
-    return frames
+def _wal(store: Store) -> int:
+    """The size in bytes of the store's write-ahead log file."""
+    return (store.root / "meta.sqlite3-wal").stat().st_size
 
 
-def _filler(store: Store, commits: int) -> None:
-    """Commits of two pages and more each, in a table of the test's own."""
+def _filler(store: Store, commits: int) -> int:
+    """Commits of two pages and more each, in a table of the test's own: the log's size then."""
     store.db.execute("CREATE TABLE IF NOT EXISTS filler(x)")
     for _ in range(commits):
         store.db.execute("INSERT INTO filler(x) VALUES (?)", ("x" * 5000,))
-
-
-def test_the_log_index_reads_as_sqlite_counts(tmp_path: Path) -> None:
-    """The frame counts read from the `-shm` file are SQLite's own: what a
-    checkpoint reports it found in the log, and copied."""
-    store = Store(tmp_path, durable=False)
-    try:
-        _filler(store, 20)
-        in_log, copied = _log(store)
-        assert in_log >= 20 and copied < in_log
-        busy, log_pages, done = store.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        assert (busy, log_pages, done) == (0, in_log, in_log)
-        assert _log(store) == (in_log, in_log)
-    finally:
-        store.close()
+    return _wal(store)
 
 
 def test_the_log_is_copied_after_the_answer_not_in_a_commit(tmp_path: Path) -> None:
-    """The writer's commits leave the write-ahead log as it is; it is copied
-    into the database once it holds CHECKPOINT_FRAMES pages, after the answer
-    of the job that filled it, so it stays near that size."""
+    """The writer's commits leave the write-ahead log as it is; once it holds
+    more than CHECKPOINT_FRAMES pages it is copied into the database after the
+    answer of the job that filled it, and the next commit starts it over, its
+    file cut back to that many pages."""
     store = Store(tmp_path, durable=False)
-    store.create_bucket("b", "us-east-1")
+    limit = wal_bytes(store.db.execute("PRAGMA page_size").fetchone()[0])
     release = threading.Event()
     real = store.writer._after_each
     assert real is not None
@@ -209,28 +194,21 @@ def test_the_log_is_copied_after_the_answer_not_in_a_commit(tmp_path: Path) -> N
         release.wait(30)
         return real()
 
-    def fill(commits: int) -> tuple[int, int]:
-        """`commits` commits on the writer's connection: the log at the end."""
-        _filler(store, commits)
-        return _log(store)
-
-    async def scenario() -> tuple[tuple[int, int], tuple[int, int]]:
-        await store.call(fill, 1)  # the writer's first after-job turns its commits' checkpoints off
+    async def scenario() -> tuple[int, int]:
+        await store.call(_filler, store, 1)  # the writer's first after-job turns its commits' checkpoints off
         store.writer._after_each = held
         release.clear()
-        # answered while the copy it made due waits
-        at_answer = await store.call(fill, CHECKPOINT_FRAMES // 2 + 10)
+        at_answer = await store.call(_filler, store, CHECKPOINT_FRAMES)  # answered while its copy waits
         release.set()
-        await store.call(fill, 0)  # a job behind the copy: it is done
-        return at_answer, _log(store)
+        return at_answer, await store.call(_filler, store, 1)
 
     try:
-        (in_log, copied), after = asyncio.run(scenario())
+        at_answer, after = asyncio.run(scenario())
     finally:
         release.set()
         store.close()
-    assert in_log > CHECKPOINT_FRAMES and copied == 0  # no commit copied the log
-    assert after == (in_log, in_log)  # copied whole once the answer had gone
+    assert at_answer > wal_bytes(4096, 3 * CHECKPOINT_FRAMES // 2)  # no commit copied the log: it grew on
+    assert after == limit  # copied, started over by the next commit and cut back
 
 
 def test_puts_keep_the_log_near_its_checkpoint_size(tmp_path: Path) -> None:
@@ -245,9 +223,34 @@ def test_puts_keep_the_log_near_its_checkpoint_size(tmp_path: Path) -> None:
 
     try:
         asyncio.run(scenario())
-        pages = _log(store)[0]
-        wal = (tmp_path / "meta.sqlite3-wal").stat().st_size
+        wal = _wal(store)
     finally:
         store.close()
-    assert pages <= CHECKPOINT_FRAMES + 50
-    assert wal <= (CHECKPOINT_FRAMES + 50) * (4096 + 24) + 32
+    assert wal <= wal_bytes(4096, CHECKPOINT_FRAMES + 50)
+
+
+def _locks_on(path: Path) -> int:
+    """POSIX locks this process holds on `path` (Linux's /proc/locks)."""
+    inode = path.stat().st_ino
+    pid = str(os.getpid())
+    return sum(1 for line in Path("/proc/locks").read_text().splitlines()
+               if line.split()[4] == pid and line.split()[5].endswith(f":{inode}"))
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="Linux's /proc/locks lists the locks held")
+def test_closing_one_store_leaves_sqlites_locks_of_another(tmp_path: Path) -> None:
+    """Two stores of one directory in a process (two embedded servers): closing
+    one, after its writer ran, must not drop the locks SQLite holds on the log's
+    index for the other (closing any descriptor of a file drops them all)."""
+    first = Store(tmp_path, durable=False)
+    first.create_bucket("b", "us-east-1")
+    shm = tmp_path / "meta.sqlite3-shm"
+    try:
+        held = _locks_on(shm)
+        assert held >= 1
+        second = Store(tmp_path, durable=False)
+        asyncio.run(second.call(_filler, second, CHECKPOINT_FRAMES))  # its writer's after-jobs ran
+        second.close()
+        assert _locks_on(shm) == held
+    finally:
+        first.close()
