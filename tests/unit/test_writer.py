@@ -14,7 +14,7 @@ import pytest
 
 from s3emu.storage import Store
 from s3emu.storage.blobs import IN_DATABASE_BYTES
-from s3emu.storage.db import CHECKPOINT_FRAMES, transaction, wal_bytes
+from s3emu.storage.db import CHECKPOINT_FRAMES, Database, transaction, wal_bytes
 from s3emu.storage.errors import ObjectExists
 from s3emu.storage.objects import WriteCondition
 from s3emu.storage.writer import Outcomes, Staged
@@ -254,3 +254,34 @@ def test_closing_one_store_leaves_sqlites_locks_of_another(tmp_path: Path) -> No
         assert _locks_on(shm) == held
     finally:
         first.close()
+
+
+def test_the_copy_waits_for_another_writer_to_finish(tmp_path: Path) -> None:
+    """The log is copied holding the writers' lock, as it was inside a commit:
+    another process's writes cannot append to it meanwhile, so once copied it
+    can start over (with `--workers 2` it otherwise grew without end)."""
+    store = Store(tmp_path, durable=False)
+    other = Database(tmp_path / "meta.sqlite3", durable=False)  # another process's writer
+    order: list[str] = []
+    asked = threading.Event()
+    try:
+        asyncio.run(store.call(_filler, store, 1))  # the writer's first after-job turns its commits' checkpoints off
+        store.writer._after_each = None
+        asyncio.run(store.call(_filler, store, CHECKPOINT_FRAMES))  # the log is due a copy
+
+        def copy() -> None:
+            asked.set()
+            assert store.db.checkpoint_when_due()
+            order.append("copied")
+
+        with other.write_lock():
+            copier = threading.Thread(target=copy)
+            copier.start()
+            asked.wait(30)
+            copier.join(0.5)  # time enough to end, had it not waited for the lock
+            order.append("released")
+        copier.join(30)
+    finally:
+        other.close()
+        store.close()
+    assert order == ["released", "copied"]
