@@ -41,15 +41,11 @@ def _part_number(req: S3Request) -> int:
     raw = req.param("partNumber") or ""
     # ASCII digits only: int() would also take "１", " 1", "+1" and "1_0"
     number = int(raw) if raw.isascii() and raw.isdigit() else 0
-    _check_part_number(req, number, raw)
+    _check_part_number(req.config.max_parts, number, raw)
     return number
 
 
-def _check_part_number(req: S3Request, number: int, raw: str) -> None:
-    _check_part_number_in(req.config.max_parts, number, raw)
-
-
-def _check_part_number_in(max_parts: int, number: int, raw: str) -> None:
+def _check_part_number(max_parts: int, number: int, raw: str) -> None:
     if not 1 <= number <= max_parts:
         raise S3Error("InvalidArgument", f"Part number must be an integer between 1 and {max_parts}, "
                                          "inclusive", ArgumentName="partNumber", ArgumentValue=raw)
@@ -166,7 +162,7 @@ def _parse_parts(body: bytes, max_parts: int) -> list[CompletedPart]:
     if not parts:
         raise S3Error("MalformedXML")
     for part in parts:  # once all are parsed: a malformed Part anywhere is MalformedXML first
-        _check_part_number_in(max_parts, part.part_number, str(part.part_number))
+        _check_part_number(max_parts, part.part_number, str(part.part_number))
     return parts
 
 

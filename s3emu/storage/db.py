@@ -14,13 +14,14 @@ newer s3emu is refused.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import sqlite3
 import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import StorageFull, UnsupportedDataDirectory
 
@@ -244,7 +245,7 @@ class Database:
         self.connection()  # opened (and upgraded) now, so a bad directory fails at once
         self._wal_path = Path(f"{path}-wal")
         # the log file's size when SQLite cuts it back (connect): past it, the log is due a checkpoint
-        self._wal_limit = wal_bytes(self.execute("PRAGMA page_size").fetchone()[0])
+        self._wal_limit = self.execute("PRAGMA journal_size_limit").fetchone()[0]
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection."""
@@ -485,6 +486,13 @@ def commit_together(db: Database, stages: list[Callable[[], Any]]) -> list[tuple
 # a step per row hands the GIL to the event loop and waits to take it back, each time, which made
 # such a Complete take seconds while GETs ran; one statement for all holds the GIL for tens of ms.
 ROWS_PER_STATEMENT = 500
+
+
+def json_chunks(rows: Sequence[Any]) -> Iterator[str]:
+    """`rows` as JSON arrays of up to ROWS_PER_STATEMENT items each, for one
+    statement apiece (json_each(?) in SQL)."""
+    for i in range(0, len(rows), ROWS_PER_STATEMENT):
+        yield json.dumps(rows[i:i + ROWS_PER_STATEMENT])
 
 
 FREE_PAGES_KEPT = 256  # pages (1 MiB) deletes may leave free for new rows before they go back to the disk

@@ -12,14 +12,13 @@ live lease holds them. A lease lapses if not renewed in time (its reader died).
 """
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
 from typing import Iterable
 
 from .blobs import IN_DATABASE, BlobStore
-from .db import ROWS_PER_STATEMENT, Database, transaction
+from .db import Database, json_chunks, transaction
 from .errors import StorageError
 from .writer import LONG_JOB_ITEMS, Writer, sharing_the_gil
 
@@ -88,9 +87,8 @@ class Garbage:
                 self.db.execute("DELETE FROM garbage WHERE file=?", (gone[0],))
             elif gone:
                 with transaction(self.db) as db:  # one commit for them all, not one each
-                    for i in range(0, len(gone), ROWS_PER_STATEMENT):
-                        db.execute("DELETE FROM garbage WHERE file IN (SELECT value FROM json_each(?))",
-                                   (json.dumps(gone[i:i + ROWS_PER_STATEMENT]),))
+                    for chunk in json_chunks(gone):
+                        db.execute("DELETE FROM garbage WHERE file IN (SELECT value FROM json_each(?))", (chunk,))
         except (StorageError, sqlite3.OperationalError) as e:
             # runs after the commit that dropped the files: that change stands whatever happens
             # here; rows naming files already gone are forgotten by a later collection

@@ -10,7 +10,7 @@ from typing import AsyncIterable, AsyncIterator, Callable, Collection, Iterable,
 from .archive import storage_class_of
 from .blobs import IN_DATABASE, Blob, BlobStore
 from .buckets import Buckets
-from .db import ROWS_PER_STATEMENT, Database, transaction
+from .db import Database, json_chunks, transaction
 from .digests import b64
 from .errors import (
     DataFileMissing,
@@ -143,12 +143,12 @@ class Objects:
         if len(rows) == 1:  # a PUT's: inserted as it is, 7 us sooner than through JSON
             db.execute("INSERT INTO segments(object_id, part_number, start, size, file, etag, checksums)"
                        " VALUES (?,?,?,?,?,?,?)", (object_id, *rows[0]))
-        else:  # ROWS_PER_STATEMENT segments per statement: a Complete may have 10,000
-            for i in range(0, len(rows), ROWS_PER_STATEMENT):
+        else:  # json_chunks: ROWS_PER_STATEMENT segments per statement, a Complete may have 10,000
+            for chunk in json_chunks(rows):
                 db.execute(
                     "INSERT INTO segments(object_id, part_number, start, size, file, etag, checksums)"
                     " SELECT ?, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?)",
-                    (object_id, json.dumps(rows[i:i + ROWS_PER_STATEMENT])))
+                    (object_id, chunk))
         if data is not None:
             db.execute("INSERT INTO inline_data(object_id, data) VALUES (?,?)", (object_id, data))
         return ObjectInfo(object_id, bucket, key, version_id, size, etag, now, parts_count, meta,
