@@ -3,9 +3,10 @@ every S3 request takes: address -> route -> authenticate -> faults -> the
 operation's function, with every failure answered as S3's <Error> document."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.client_exceptions import ClientPayloadError
@@ -41,6 +42,22 @@ STORE: web.AppKey[Store] = web.AppKey("store", Store)
 CONFIG: web.AppKey[Config] = web.AppKey("config", Config)
 
 
+def counted(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+            ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The handler, counting the requests in hand on the store's writer: a
+    long job (a Complete of thousands of parts) gives way to them."""
+    @functools.wraps(handler)
+    async def handle(request: web.Request) -> web.StreamResponse:
+        writer = request.app[STORE].writer
+        writer.requests += 1
+        try:
+            return await handler(request)
+        finally:
+            writer.requests -= 1
+    return handle
+
+
+@counted
 async def dispatch(request: web.Request) -> web.StreamResponse:
     """Answers one HTTP request: an admin endpoint or an S3 operation."""
     config = request.app[CONFIG]
@@ -92,6 +109,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     return response
 
 
+@counted
 async def website_dispatch(request: web.Request) -> web.StreamResponse:
     """Answers one request to the website port: the Host names the bucket
     (bucket.<website or S3 domain>, or the whole host name as with a CNAME);

@@ -11,13 +11,13 @@ from ..http.body import declared_length, payload, read_small
 from ..http.errors import S3Error
 from ..http.request import S3Request
 from ..http.responses import empty_response, xml_response
-from ..http.xml import child_texts, children, parse
+from ..http.xml import child_texts, parse
 from ..protocol import checksums, sse
 from ..protocol.dates import iso8601
 from ..protocol.headers import check_canned_acl, storage_class
 from ..storage import CompletedPart, ObjectInfo, UploadInfo, UploadMeta
 from ..storage.errors import NoSuchUpload
-from ..storage.writer import sharing_the_gil
+from ..storage.writer import Writer, giving_way, serving, sharing_the_gil
 from .common import (
     abort_headers,
     copy_source_headers,
@@ -141,15 +141,19 @@ def _copy_range(raw: str, size: int) -> tuple[int, int]:
     return first, last
 
 
-def _parse_parts(body: bytes, max_parts: int) -> list[CompletedPart]:
+def _parse_parts(body: bytes, max_parts: int, writer: Writer | None = None) -> list[CompletedPart]:
     """The Part list of a CompleteMultipartUpload body, each number within
     1..max_parts; raises S3Error (InvalidRequest for an empty body,
-    MalformedXML, then InvalidArgument for a number out of range)."""
+    MalformedXML, then InvalidArgument for a number out of range). Off the
+    event loop's thread, `writer` is whose server's requests it gives way to."""
+    if writer is not None:
+        with serving(writer):
+            return _parse_parts(body, max_parts)
     if not body.strip():
         raise S3Error("InvalidRequest", "You must specify at least one part")
     doc = parse(body, "CompleteMultipartUpload")
     parts = []
-    for elem in children(doc, "Part"):
+    for elem in giving_way(doc.iterchildren("{*}Part")):  # one element made at a time, not 10,000 at once
         texts = child_texts(elem)  # each Part's children looked at once: a Complete may list 10,000
         number, etag = texts.get("PartNumber"), texts.get("ETag")
         if number is None or etag is None:
@@ -161,7 +165,7 @@ def _parse_parts(body: bytes, max_parts: int) -> list[CompletedPart]:
         parts.append(CompletedPart(part_number, etag, checksums.completed_part_checksums(texts)))
     if not parts:
         raise S3Error("MalformedXML")
-    for part in parts:  # once all are parsed: a malformed Part anywhere is MalformedXML first
+    for part in giving_way(parts):  # once all are parsed: a malformed Part anywhere is MalformedXML first
         _check_part_number(max_parts, part.part_number, str(part.part_number))
     return parts
 
@@ -174,7 +178,7 @@ async def complete_multipart_upload(req: S3Request) -> web.StreamResponse:
         req.store.get_upload(req.bucket, req.key, _upload_id(req))
     # up to 10,000 parts: parsed and checked in a worker thread, so other requests go on meanwhile
     with sharing_the_gil(len(body) >= LONG_PART_LIST):
-        parts = await asyncio.to_thread(_parse_parts, body, req.config.max_parts)
+        parts = await asyncio.to_thread(_parse_parts, body, req.config.max_parts, req.store.writer)
     condition = write_conditions(req)
     expected_size = None
     raw_size = req.headers.get("x-amz-mp-object-size")

@@ -29,7 +29,7 @@ from .locks import check_deletable, with_default_retention
 from .meta import ObjectMeta
 from .models import BucketInfo, ObjectInfo, Page, Segment
 from .reads import OpenRange, Piece
-from .writer import LONG_JOB_ITEMS, Staged, Writer, sharing_the_gil
+from .writer import LONG_JOB_ITEMS, Staged, Writer, giving_way, sharing_the_gil
 
 
 # Called with the written data file before it is committed; raising refuses the write.
@@ -139,7 +139,7 @@ class Objects:
             " parts_count, meta) VALUES (?,?,?,?,"
             " (SELECT COALESCE(MAX(seq), 0) + 1 FROM objects WHERE bucket=? AND key=?), 1,?,?,?,?,?)",
             (object_id, bucket, key, version_id, bucket, key, size, etag, now, parts_count, json.dumps(meta)))
-        rows = [(s.part_number, s.start, s.size, s.file, s.etag, s.checksums_json) for s in segments]
+        rows = [(s.part_number, s.start, s.size, s.file, s.etag, s.checksums_json) for s in giving_way(segments)]
         if len(rows) == 1:  # a PUT's: inserted as it is, 7 us sooner than through JSON
             db.execute("INSERT INTO segments(object_id, part_number, start, size, file, etag, checksums)"
                        " VALUES (?,?,?,?,?,?,?)", (object_id, *rows[0]))

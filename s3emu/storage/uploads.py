@@ -29,7 +29,7 @@ from .listing import list_page
 from .meta import ObjectMeta, UploadMeta
 from .models import ObjectInfo, Page, PartInfo, Segment, UploadInfo
 from .objects import ALWAYS, Objects, Verify, WriteCondition
-from .writer import LONG_JOB_ITEMS, Writer, sharing_the_gil
+from .writer import LONG_JOB_ITEMS, Writer, give_way, giving_way, sharing_the_gil
 
 
 @dataclass
@@ -182,7 +182,7 @@ class Uploads:
             size = sum(s.size for s in segments)
             if expected_size is not None and expected_size != size:
                 raise ObjectSizeMismatch(expected_size, size)
-            etag = multipart_etag(s.etag for s in segments)
+            etag = multipart_etag(s.etag for s in giving_way(segments))
             kept = {k: v for k, v in upload.meta.items() if k != "key_changed"}
             meta: ObjectMeta = {**kept, **(object_meta or {})}  # type: ignore[typeddict-item]
             if checksum is not None:
@@ -217,7 +217,7 @@ class Uploads:
         segments: list[Segment] = []
         start = 0
         last = len(wanted) - 1
-        for i, (number, etag) in enumerate(wanted):
+        for i, (number, etag) in enumerate(giving_way(wanted)):
             part = stored.pop(number, None)  # what stays behind was not listed
             if part is None or part[0] != etag:
                 raise InvalidPart(UploadId=upload_id, PartNumber=number, ETag=etag)
@@ -233,6 +233,8 @@ class Uploads:
         read ROWS_PER_STATEMENT at a time."""
         after = 0
         while True:
+            if after:
+                give_way()
             chunk = json.loads(self.db.execute(
                 "SELECT json_group_array(json_array(part_number, etag, size, file, checksums)) FROM"
                 " (SELECT * FROM parts WHERE upload_id=? AND part_number>? ORDER BY part_number LIMIT ?)",

@@ -1,16 +1,22 @@
 """Jobs of many rows: a Complete of more parts than one statement moves
-(ROWS_PER_STATEMENT), over an object of as many, and the GIL shared while
-such jobs run."""
+(ROWS_PER_STATEMENT), over an object of as many, the GIL shared while such
+jobs run, and their giving way to the requests the event loop has ready."""
 from __future__ import annotations
 
 import asyncio
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable
 
+import pytest
+
+from s3emu.app import STORE, counted
 from s3emu.storage import CompletedPart, Store, multipart_etag
+from s3emu.storage import writer as writer_module
 from s3emu.storage.db import ROWS_PER_STATEMENT
-from s3emu.storage.writer import SHARED_SWITCH_INTERVAL, sharing_the_gil
+from s3emu.storage.writer import SHARED_SWITCH_INTERVAL, Writer, give_way, giving_way, serving, sharing_the_gil
 
 from .test_reads import _body
 from .test_writer import _files
@@ -89,3 +95,81 @@ def test_the_gil_is_shared_while_a_long_job_runs() -> None:
     ended.set()
     thread.join()
     assert sys.getswitchinterval() == normal
+
+
+class _Loop:
+    """Stands in for an event loop where only what was posted to it matters."""
+
+    def __init__(self) -> None:
+        self.posted = 0
+
+    def call_soon_threadsafe(self, fn: Callable[..., object], *args: Any) -> None:
+        self.posted += 1
+        fn(*args)
+
+
+def test_a_long_job_gives_way_to_the_requests_the_loop_has_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the event loop has ready when a long job gives way runs before the job goes on."""
+    monkeypatch.setattr(writer_module, "GIVE_WAY_AT_MOST", 60.0)  # ends as soon as the loop gets to it
+    writer = Writer()
+
+    async def scenario() -> list[str]:
+        loop = asyncio.get_running_loop()
+        writer.loop, writer.requests = loop, 2
+        order: list[str] = []
+
+        def job() -> None:
+            with serving(writer), sharing_the_gil():
+                loop.call_soon_threadsafe(order.append, "request")
+                give_way()
+                order.append("job")
+
+        await asyncio.to_thread(job)
+        return order
+
+    assert asyncio.run(scenario()) == ["request", "job"]
+
+
+def test_giving_way_only_in_a_long_job_with_other_requests_in_hand() -> None:
+    writer, loop = Writer(), _Loop()
+    writer.loop = loop  # type: ignore[assignment]
+    with serving(writer):
+        writer.requests = 2
+        give_way()  # not in a long job
+        assert loop.posted == 0
+        with sharing_the_gil():
+            writer.requests = 1  # the job's own request only
+            give_way()
+            assert loop.posted == 0
+            writer.requests = 2
+            give_way()
+            assert loop.posted == 1
+            assert list(giving_way(range(250), every=100)) == list(range(250))
+            assert loop.posted == 3  # before items 100 and 200
+    with sharing_the_gil():
+        give_way()  # a thread working for no server
+    assert loop.posted == 3
+
+
+def test_requests_in_hand_are_counted_for_the_writer(tmp_path: Path) -> None:
+    """The count goes up while a request is handled and back down however it ends."""
+    store = Store(tmp_path, durable=False)
+    seen: list[int] = []
+
+    @counted
+    async def handler(request: Any) -> Any:
+        seen.append(store.writer.requests)
+        if request.fail:
+            raise RuntimeError("handler failed")
+        return "answer"
+
+    async def scenario() -> None:
+        assert await handler(SimpleNamespace(app={STORE: store}, fail=False)) == "answer"
+        with pytest.raises(RuntimeError):
+            await handler(SimpleNamespace(app={STORE: store}, fail=True))
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
+    assert seen == [1, 1] and store.writer.requests == 0
