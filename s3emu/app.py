@@ -3,6 +3,7 @@ every S3 request takes: address -> route -> authenticate -> faults -> the
 operation's function, with every failure answered as S3's <Error> document."""
 from __future__ import annotations
 
+import asyncio
 import functools
 import ipaddress
 import logging
@@ -49,6 +50,8 @@ def counted(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     @functools.wraps(handler)
     async def handle(request: web.Request) -> web.StreamResponse:
         writer = request.app[STORE].writer
+        if writer.loop is None:  # a long job may run before any write has told the writer its loop
+            writer.loop = asyncio.get_running_loop()
         writer.requests += 1
         try:
             return await handler(request)

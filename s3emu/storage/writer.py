@@ -17,6 +17,7 @@ import logging
 import queue
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, TypeVar
@@ -43,7 +44,8 @@ _Job = tuple["Callable[..., Any] | Staged", tuple[Any, ...], dict[str, Any], asy
 
 LONG_JOB_ITEMS = 500  # parts, keys or files from which a job's Python work runs long (sharing_the_gil)
 SHARED_SWITCH_INTERVAL = 0.0005  # seconds a thread may keep the GIL another wants, while one does
-GIVE_WAY_EVERY = 100  # items of a long job's Python work (about a millisecond) between two give_way()s
+GIVE_WAY_EVERY = 100  # items of a long job's Python work between two give_way()s (a look at the clock)
+GIVE_WAY_AFTER = 0.0005  # seconds of a long job's work between two waits for the event loop
 GIVE_WAY_AT_MOST = 0.005  # seconds a give_way() waits for the event loop
 
 AFTER_EVERY = 64  # jobs that may pass, the queue never empty, before `after` runs anyway
@@ -192,26 +194,30 @@ class Writer:
             thread.join()
 
 
-_local = threading.local()  # .writer: the Writer whose server's requests this thread's long job gives way to
+# this thread's: .writer, the Writer whose server's requests its long jobs give way to; .long,
+# the long jobs it is in (sharing_the_gil); .worked_from, when it last gave way (perf_counter)
+_local = threading.local()
 
 
 @contextmanager
 def serving(writer: Writer) -> Iterator[None]:
-    """Mark this thread (neither the loop's nor the writer's) as working for
-    `writer`'s server: a long job it runs gives way to that server's requests
-    (give_way). The writer's own thread is marked from the start."""
-    before = getattr(_local, "writer", None)
-    _local.writer = writer
+    """Mark this thread (neither the loop's nor the writer's) as running a
+    long job for `writer`'s server: it gives way to that server's requests
+    (give_way). The writer's own thread works for its writer from the start,
+    and is in a long job inside sharing_the_gil."""
+    before = getattr(_local, "writer", None), getattr(_local, "long", 0)
+    _local.writer, _local.long = writer, before[1] + 1
     try:
         yield
     finally:
-        _local.writer = before
+        _local.writer, _local.long = before
 
 
 def give_way() -> None:
-    """Inside a long job (sharing_the_gil) on a thread working for a server
-    (the writer's, or `serving`), while the server has other requests in hand
-    than the one the job is for: wait until its event loop has run the
+    """In a long job of this thread (sharing_the_gil) for a server (the
+    writer's thread, or `serving`), while the server has other requests in
+    hand than the one the job is for, and the job has worked GIVE_WAY_AFTER
+    since it last gave way: wait until the server's event loop has run the
     callbacks it has ready, up to GIVE_WAY_AT_MOST seconds. Else nothing.
 
     The loop gives the GIL up on each SQLite statement and system call of a
@@ -219,9 +225,13 @@ def give_way() -> None:
     interval, so small GETs took 50-100 ms while a 10,000-part Complete ran
     (10 ms alone). Waiting here (GIL released) lets them through first: the
     long job takes longer while requests keep coming, by at most
-    GIVE_WAY_AT_MOST per GIVE_WAY_EVERY items."""
+    GIVE_WAY_AT_MOST per GIVE_WAY_AFTER of its work. (A job's write
+    transaction may be open meanwhile: writes queued behind it wait longer.)"""
     writer: Writer | None = getattr(_local, "writer", None)
-    if writer is None or writer.requests < 2 or writer.loop is None or not _sharing:
+    if writer is None or writer.requests < 2 or writer.loop is None or not getattr(_local, "long", 0):
+        return
+    worked_from = getattr(_local, "worked_from", None)
+    if worked_from is not None and time.perf_counter() - worked_from < GIVE_WAY_AFTER:
         return
     ran = threading.Event()
     try:
@@ -229,6 +239,7 @@ def give_way() -> None:
     except RuntimeError:
         return  # the loop has closed
     ran.wait(GIVE_WAY_AT_MOST)
+    _local.worked_from = time.perf_counter()
 
 
 def giving_way(items: Iterable[T], every: int = GIVE_WAY_EVERY) -> Iterator[T]:
@@ -277,6 +288,7 @@ def sharing_the_gil(long: bool = True) -> Iterator[None]:
     if not long:
         yield
         return
+    _local.long = getattr(_local, "long", 0) + 1  # this thread's: what give_way looks at
     with _sharing_lock:
         _sharing += 1
         if _sharing == 1:
@@ -285,6 +297,7 @@ def sharing_the_gil(long: bool = True) -> Iterator[None]:
     try:
         yield
     finally:
+        _local.long -= 1
         with _sharing_lock:
             _sharing -= 1
             if _sharing == 0:

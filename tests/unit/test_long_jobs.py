@@ -4,6 +4,7 @@ jobs run, and their giving way to the requests the event loop has ready."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 import threading
 from pathlib import Path
@@ -130,35 +131,70 @@ def test_a_long_job_gives_way_to_the_requests_the_loop_has_ready(monkeypatch: py
     assert asyncio.run(scenario()) == ["request", "job"]
 
 
-def test_giving_way_only_in_a_long_job_with_other_requests_in_hand() -> None:
+def test_giving_way_only_in_this_threads_long_job_with_other_requests_in_hand(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writer_module, "GIVE_WAY_AFTER", 0.0)
     writer, loop = Writer(), _Loop()
-    writer.loop = loop  # type: ignore[assignment]
-    with serving(writer):
+    other_started, other_done = threading.Event(), threading.Event()
+
+    def other_long_job() -> None:  # another thread's: not the writer thread's
+        with sharing_the_gil():
+            other_started.set()
+            other_done.wait(10)
+
+    def job() -> list[int]:  # on the writer thread, which works for `writer`
+        writer.loop = loop  # type: ignore[assignment]
+        posted = []
         writer.requests = 2
-        give_way()  # not in a long job
-        assert loop.posted == 0
+        give_way()  # not in a long job of its own
+        posted.append(loop.posted)
         with sharing_the_gil():
             writer.requests = 1  # the job's own request only
             give_way()
-            assert loop.posted == 0
+            posted.append(loop.posted)
             writer.requests = 2
             give_way()
-            assert loop.posted == 1
+            posted.append(loop.posted)
             assert list(giving_way(range(250), every=100)) == list(range(250))
-            assert loop.posted == 3  # before items 100 and 200
-    with sharing_the_gil():
-        give_way()  # a thread working for no server
-    assert loop.posted == 3
+            posted.append(loop.posted)  # before items 100 and 200
+        return posted
+
+    thread = threading.Thread(target=other_long_job)
+    thread.start()
+    other_started.wait(10)
+    try:
+        assert asyncio.run(writer.run(job)) == [0, 0, 1, 3]
+    finally:
+        other_done.set()
+        thread.join()
+        writer.close()
+
+
+def test_a_long_job_gives_way_once_per_stretch_of_its_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writer_module, "GIVE_WAY_AFTER", 60.0)
+    writer, loop = Writer(), _Loop()
+    writer.loop, writer.requests = loop, 2  # type: ignore[assignment]
+
+    def job() -> int:
+        with serving(writer):
+            for _ in range(5):
+                give_way()  # the first waits; the others come before GIVE_WAY_AFTER of work is done
+        return loop.posted
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a thread that never gave way
+        assert pool.submit(job).result() == 1
 
 
 def test_requests_in_hand_are_counted_for_the_writer(tmp_path: Path) -> None:
-    """The count goes up while a request is handled and back down however it ends."""
+    """The count goes up while a request is handled and back down however it
+    ends; the writer knows the loop then, whether or not it has run a job."""
     store = Store(tmp_path, durable=False)
     seen: list[int] = []
 
     @counted
     async def handler(request: Any) -> Any:
         seen.append(store.writer.requests)
+        assert store.writer.loop is asyncio.get_running_loop()  # known before any write
         if request.fail:
             raise RuntimeError("handler failed")
         return "answer"
