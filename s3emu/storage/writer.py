@@ -74,8 +74,9 @@ class Writer:
         self._after_each = after_each
         self._running = False  # a job, as opposed to `after`
         self._stopping = False  # the stop was taken from the queue while gathering a group
-        # the requests the server has in hand (counted by the HTTP layer) and the event loop
-        # of the latest job handed over: what long jobs give way to (give_way)
+        # the requests the server has in hand (counted by the HTTP layer) and its event loop
+        # (from the first request counted or the latest job handed over): what long jobs give
+        # way to (give_way)
         self.requests = 0
         self.loop: asyncio.AbstractEventLoop | None = None
 
