@@ -45,7 +45,7 @@ _Job = tuple["Callable[..., Any] | Staged", tuple[Any, ...], dict[str, Any], asy
 LONG_JOB_ITEMS = 500  # parts, keys or files from which a job's Python work runs long (sharing_the_gil)
 SHARED_SWITCH_INTERVAL = 0.0005  # seconds a thread may keep the GIL another wants, while one does
 GIVE_WAY_EVERY = 100  # items of a long job's Python work between two give_way()s (a look at the clock)
-GIVE_WAY_AFTER = 0.0005  # seconds of a long job's work between two waits for the event loop
+GIVE_WAY_AFTER = 0.00025  # seconds of a long job's work between two waits for the event loop
 GIVE_WAY_AT_MOST = 0.005  # seconds a give_way() waits for the event loop
 
 AFTER_EVERY = 64  # jobs that may pass, the queue never empty, before `after` runs anyway
