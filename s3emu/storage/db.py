@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import StorageFull, UnsupportedDataDirectory
-from .writer import give_way
+from .writer import giving_way_in_slices
 
 log = logging.getLogger("s3emu.storage")
 BUSY_TIMEOUT_MS = 30000  # how long a statement waits for another connection's lock
@@ -492,10 +492,8 @@ ROWS_PER_STATEMENT = 500
 def json_chunks(rows: Sequence[Any]) -> Iterator[str]:
     """`rows` as JSON arrays of up to ROWS_PER_STATEMENT items each, for one
     statement apiece (json_each(?) in SQL)."""
-    for i in range(0, len(rows), ROWS_PER_STATEMENT):
-        if i:
-            give_way()
-        yield json.dumps(rows[i:i + ROWS_PER_STATEMENT])
+    for chunk in giving_way_in_slices(rows, ROWS_PER_STATEMENT):
+        yield json.dumps(chunk)
 
 
 FREE_PAGES_KEPT = 256  # pages (1 MiB) deletes may leave free for new rows before they go back to the disk

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Generic, Sequence, TypeVar
 
 from .meta import BucketConfig, ObjectMeta, UploadMeta
-from .writer import GIVE_WAY_EVERY, give_way
+from .writer import GIVE_WAY_EVERY, giving_way_in_slices
 
 T = TypeVar("T")
 
@@ -55,10 +55,8 @@ class Segment:
         time, not one json.loads per segment (a Complete of 10,000 parts asks
         for them all), nor all in one call that holds the GIL throughout."""
         decoded: list[dict[str, str]] = []
-        for i in range(0, len(segments), GIVE_WAY_EVERY):
-            if i:
-                give_way()
-            decoded += json.loads("[" + ",".join(s.checksums_json for s in segments[i:i + GIVE_WAY_EVERY]) + "]")
+        for chunk in giving_way_in_slices(segments, GIVE_WAY_EVERY):
+            decoded += json.loads("[" + ",".join(s.checksums_json for s in chunk) + "]")
         return decoded
 
 

@@ -20,7 +20,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("s3emu.store")
@@ -249,6 +249,14 @@ def giving_way(items: Iterable[T], every: int = GIVE_WAY_EVERY) -> Iterator[T]:
         if i and i % every == 0:
             give_way()
         yield item
+
+
+def giving_way_in_slices(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """`items` `size` at a time, with a give_way() before each slice after the first."""
+    for i in range(0, len(items), size):
+        if i:
+            give_way()
+        yield items[i:i + size]
 
 
 def _answer(loop: asyncio.AbstractEventLoop, how: Callable[..., None], *args: Any) -> None:
