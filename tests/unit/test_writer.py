@@ -40,6 +40,9 @@ def test_dropped_files_are_unlinked_after_the_answer(tmp_path: Path) -> None:
 
     async def answered_first(write: Any) -> tuple[int, int]:
         """Files before the write and at its answer, the unlinking held up meanwhile."""
+        # what the write before dropped is gone: the writer's own collection runs only once its
+        # queue is empty, which it may not be by then
+        await store.call(store.garbage.collect, True)
         before = await store.call(_files, store)
         release.clear()
         await write()
@@ -186,19 +189,25 @@ def test_the_log_is_copied_after_the_answer_not_in_a_commit(tmp_path: Path) -> N
     file cut back to that many pages."""
     store = Store(tmp_path, durable=False)
     limit = wal_bytes(store.db.execute("PRAGMA page_size").fetchone()[0])
-    release = threading.Event()
+    armed, release = threading.Event(), threading.Event()
     real = store.writer._after_each
     assert real is not None
 
-    def held() -> object:
-        release.wait(30)
+    def held() -> object:  # the after-job of the job that armed it waits for release
+        if armed.is_set():
+            release.wait(30)
         return real()
+
+    def fill_then_hold(commits: int) -> int:  # on the writer thread: its own after-job is held
+        size = _filler(store, commits)
+        armed.set()
+        return size
+
+    store.writer._after_each = held  # before any job: an after-job runs after its answer, whenever
 
     async def scenario() -> tuple[int, int]:
         await store.call(_filler, store, 1)  # the writer's first after-job turns its commits' checkpoints off
-        store.writer._after_each = held
-        release.clear()
-        at_answer = await store.call(_filler, store, CHECKPOINT_FRAMES)  # answered while its copy waits
+        at_answer = await store.call(fill_then_hold, CHECKPOINT_FRAMES)  # answered while its copy waits
         release.set()
         return at_answer, await store.call(_filler, store, 1)
 
@@ -265,8 +274,10 @@ def test_the_copy_waits_for_another_writer_to_finish(tmp_path: Path) -> None:
     order: list[str] = []
     asked = threading.Event()
     try:
-        asyncio.run(store.call(_filler, store, 1))  # the writer's first after-job turns its commits' checkpoints off
-        store.writer._after_each = None
+        store.writer._after_each = None  # the test copies the log itself
+        # as the writer's first after-job would have (it runs after its answer, whenever): from
+        # now on the writer's commits leave the log as it is
+        assert not asyncio.run(store.call(store.db.checkpoint_when_due))
         asyncio.run(store.call(_filler, store, CHECKPOINT_FRAMES))  # the log is due a copy
 
         def copy() -> None:
