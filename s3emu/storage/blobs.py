@@ -24,7 +24,7 @@ from .ids import unique_hex
 # a body is hashed and written in batches of its chunks this large, one thread hop each; a large
 # upload holds two batches (one filling, one being written)
 FLUSH_BYTES = 1024 * 1024
-SMALL_CHUNK = 64 * 1024
+SMALL_CHUNK = 64 * 1024  # chunks smaller than this are gathered (copied) into one buffer
 # without fsync, a body this small is written to the page cache on the event loop: quicker than a thread hop
 INLINE_BYTES = 64 * 1024
 # An object this small is kept in the metadata database, committed with its row, instead of a
@@ -114,9 +114,10 @@ class BlobStore:
             if size is not None and written != size:
                 raise IncompleteBody(size, written)
             tail = batches.take()
-            if pending is None and in_database and batches.taken <= IN_DATABASE_BYTES:
+            tail_size = sum(map(len, tail))
+            if pending is None and in_database and tail_size <= IN_DATABASE_BYTES:
                 return w.in_database(b"".join(tail))
-            if pending is None and not self.durable and batches.taken <= INLINE_BYTES:
+            if pending is None and not self.durable and tail_size <= INLINE_BYTES:
                 w.finish(tail)
             else:
                 # a small body is created, written, synced and renamed in this one hop
@@ -180,7 +181,6 @@ class _Batches:
         self.chunks: list[bytes | bytearray] = []
         self.small = bytearray()
         self.size = 0
-        self.taken = 0  # the size of the last batch taken
 
     def add(self, chunk: bytes) -> list[bytes | bytearray] | None:
         """Take a chunk (bytes: never changed once given); a full batch, or None."""
@@ -195,9 +195,9 @@ class _Batches:
         return self.take() if self.size >= FLUSH_BYTES else None
 
     def take(self) -> list[bytes | bytearray]:
-        """The chunks collected so far (their size in `taken`); a new batch begins."""
+        """The chunks collected so far; a new batch begins."""
         self._keep_small()
-        batch, self.chunks, self.taken, self.size = self.chunks, [], self.size, 0
+        batch, self.chunks, self.size = self.chunks, [], 0
         return batch
 
     def _keep_small(self) -> None:
